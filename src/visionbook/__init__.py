@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/package/init.ipynb #0a445fbc
+# %% ../../nbs/package/init.ipynb #a05af374
 import importlib as _importlib
 import pkgutil as _pkgutil
 import warnings as _warnings

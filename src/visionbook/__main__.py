@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/package/main.ipynb #59674ae2
+# %% ../../nbs/package/main.ipynb #3296d24b
 from .cli import main
 
 if __name__ == "__main__":
