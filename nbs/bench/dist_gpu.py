@@ -22,6 +22,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT / "src") not in sys.path:
+    sys.path.insert(0, str(ROOT / "src"))                   # the checkout's package, if it is not installed
+
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
