@@ -18,7 +18,7 @@ import torch.nn as nn
 torch.set_num_threads(1)
 
 from visionbook.data import TensorLoader
-from visionbook.learner import Callback, ClassificationTask, Learner, save_weights
+from visionbook.learner import Callback, Checkpoint, ClassificationTask, Learner, Metrics, cosine, save_weights, sgd
 
 
 def data(n=512):
@@ -63,9 +63,10 @@ def main():
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(0.0 if a.no_dropout else 0.2), nn.Linear(32, 4))
     x, y = data()
-    learn = Learner(ClassificationTask(net), TensorLoader((x, y), a.batch, seed=3), optim="sgd", lr=0.05,
-                    warmup=4, out_dir=a.out, ckpt_every=a.ckpt_every, progress=False, seed=0, log_every=2,
-                    callbacks=[Announce(a.step_sleep)])
+    learn = Learner(ClassificationTask(net), TensorLoader((x, y), a.batch, seed=3), None,
+                    sgd(lr=0.05, weight_decay=0.05), cosine(warmup=4),
+                    [Announce(a.step_sleep), Metrics(every=2), Checkpoint(every=a.ckpt_every or None)],
+                    out_dir=a.out, seed=0)
     learn.fit(a.epochs, resume=a.resume)
     if learn.rank == 0:
         save_weights(learn.task, os.path.join(a.out, "final.safetensors"))

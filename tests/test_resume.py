@@ -64,6 +64,8 @@ def test_kill_during_checkpoint_write_keeps_previous(tmp_path, reference, train_
     assert leftovers, "expected the interrupted write's temporary file to be left beside the checkpoint"
     train_script(tmp_path, "--resume")
     same_weights(reference, tmp_path / "final.safetensors")
+    left = [p.name for p in tmp_path.iterdir() if ".tmp" in p.name]
+    assert not left, f"the killed writer's temporary files were not cleaned up after the resume: {left}"
 
 
 def test_pickled_callable_is_refused(tmp_path, train_script):

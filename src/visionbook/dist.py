@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from einops import rearrange
 
 from .core import check_tensor, get_device, setting, tier_config
-from .learner import Task, freeze, load_weights
+from .learner import Progress, Task, freeze, load_weights, rmsprop_tf, sgd, step_decay
 
 # %% auto #0
 __all__ = ['METHODS', 'IMAGENET_RECIPES', 'pearson_correlation', 'inter_class_relation', 'intra_class_relation', 'dist_loss',
@@ -219,7 +219,8 @@ class DistillationTask(Task):
     when both are given and differ, the teacher gets `renormalize(x, student_norm, teacher_norm)`.
     `student_features`/`teacher_features`: submodule names captured by `FeatureHooks` for `feature_losses`;
     `adapters`: modules trained with the student (e.g. 1x1 convs). `kd_schedule(step, total) -> factor`
-    multiplies `alpha_kd` (e.g. a warm-up of the distillation weight)."""
+    multiplies `alpha_kd` (e.g. a warm-up of the distillation weight), at the optimiser step the Learner's
+    `progress` record gives."""
 
     def __init__(self, student: nn.Module, teacher: nn.Module | None, kd_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                  alpha_ce: float = 1.0, alpha_kd: float = 1.0, *, student_norm=None, teacher_norm=None,
@@ -242,7 +243,6 @@ class DistillationTask(Task):
         if teacher_features and teacher is None:
             raise ValueError("teacher_features need a teacher module.")
         self.t_hooks = FeatureHooks(teacher, teacher_features, detach=True) if teacher_features else None
-        self._step, self._total = 0, 1
 
     # -- pieces a subclass may override ------------------------------------------------------------------------
     def teacher_input(self, x: torch.Tensor) -> torch.Tensor:
@@ -262,14 +262,13 @@ class DistillationTask(Task):
         "Feature-level distillation terms `{name: scalar}` from the captured per-call lists (default: none)."
         return {}
 
-    def kd_weight(self) -> float:
-        "alpha_kd times the schedule's factor at the current optimiser step."
-        return self.alpha_kd * (self.kd_schedule(self._step, self._total) if self.kd_schedule is not None else 1.0)
+    def kd_weight(self, progress: Progress) -> float:
+        "alpha_kd times the schedule's factor at optimiser step `progress.step` of `progress.total_steps`."
+        if self.kd_schedule is None:
+            return self.alpha_kd
+        return self.alpha_kd * self.kd_schedule(progress.step, max(1, progress.total_steps))
 
     # -- the Learner's hooks ------------------------------------------------------------------------------------
-    def on_batch_start(self, learner) -> None:
-        self._step, self._total = learner.step, max(1, getattr(learner, "total_steps", 1))
-
     def compile_targets(self) -> list[nn.Module]:
         return [self.student]
 
@@ -296,12 +295,12 @@ class DistillationTask(Task):
         t_f = self.t_hooks.features if self.t_hooks is not None else {}
         return z_s, z_t, s_f, t_f
 
-    def training_step(self, batch, opt="main"):
+    def training_step(self, batch, progress, opt="main"):
         x, y, z_t = self._split(batch)
         z_s, z_t, s_f, t_f = self.forward_pair(x, z_t)
         ce = F.cross_entropy(z_s, y, label_smoothing=self.label_smoothing)
         kd = self.kd(z_s, z_t)
-        w = self.kd_weight()
+        w = self.kd_weight(progress)
         # L = alpha_ce * CE + alpha_kd * KD  (+ sum_k w_k * feature_k)
         loss = self.alpha_ce * ce + w * kd
         out = dict(ce=ce.detach(), kd=kd.detach())
@@ -403,13 +402,21 @@ IMAGENET_RECIPES: dict[str, dict[str, Any]] = dict(
 )
 "The official ImageNet recipes (see the table above); the loss is CE + 2 DIST(tau = 1) for both."
 
-def _recipe_schedule(r: dict[str, Any], epochs: int) -> str | Callable[[int, int], float]:
+def _recipe_optimizer(r: dict[str, Any]):
+    "The recipe's optimiser factory."
+    if r["optim"] == "sgd":
+        return sgd(lr=r["lr"], momentum=r["momentum"], weight_decay=r["weight_decay"])
+    return rmsprop_tf(lr=r["lr"], momentum=r["momentum"], weight_decay=r["weight_decay"], eps=r["eps"])
+
+
+def _recipe_schedule(r: dict[str, Any], epochs: int) -> Callable[[int, int, int], float]:
+    "The recipe's LR schedule `(step, total, steps_per_epoch) -> factor`."
     if "decay_epochs" not in r:
-        return r["schedule"]
+        return step_decay(r["milestones"], warmup_epochs=r["warmup_epochs"])
     warm, start = r["warmup_epochs"], r["warmup_lr"] / r["lr"]
 
-    def fn(t: int, total: int) -> float:
-        e = t * epochs / max(1, total)                  # optimiser step -> fractional epoch
+    def fn(t: int, total: int, per_epoch: int) -> float:
+        e = t / max(1, per_epoch)                       # optimiser step -> fractional epoch
         if e < warm:
             return start + (1 - start) * e / warm         # linear warm-up from warmup_lr
         return r["decay_rate"] ** math.floor(e / r["decay_epochs"])   # x0.97 every 2.4 epochs
@@ -427,7 +434,7 @@ def main(scale: str = "gpu", data: str | Path | None = None, teacher: str = "res
     `tau`) or "kd" (0.9 CE + 1.0 KD at T = 4) or "ce". Returns the final validation metrics and where the run wrote."""
     import timm
     from visionbook.data import IMAGENET_MEAN, IMAGENET_STD, imagenet_loaders, vit_transforms
-    from visionbook.learner import EMA, Learner, StopAt
+    from visionbook.learner import EMA, ChannelsLast, Compile, Learner, Precision, StopAt
     cfg = tier_config(scale, ci=dict(recipe="b1", epochs=1), gpu=dict(recipe="b1", epochs=1), full=dict(recipe="b1"))
     r = dict(IMAGENET_RECIPES[recipe or cfg["recipe"]])
     epochs = epochs or cfg.get("epochs") or r["epochs"]
@@ -449,13 +456,9 @@ def main(scale: str = "gpu", data: str | Path | None = None, teacher: str = "res
     task = DistillationTask(s_net, t_net, loss, a_ce, a_kd, student_norm=(IMAGENET_MEAN, IMAGENET_STD), teacher_norm=t_norm)
     out_dir = Path(out_dir) if out_dir else Path(setting("output_dir")) / f"dist_{student}_from_{teacher}_{kd}"
     cbs = [EMA(s_net, r["ema"], validate_ema=True)] if r["ema"] else []
-    if max_steps:
-        cbs.append(StopAt(max_steps))
-    learn = Learner(task, train, val,
-                    optim=r["optim"], lr=r["lr"], momentum=r["momentum"], weight_decay=r["weight_decay"],
-                    eps=r.get("eps", 1e-8), schedule=_recipe_schedule(r, epochs), milestones=r.get("milestones", ()),
-                    warmup_epochs=0 if "decay_epochs" in r else r["warmup_epochs"], amp=amp,
-                    channels_last=channels_last, compile=compile, out_dir=out_dir, callbacks=cbs, device=device)
+    cbs += [Precision(amp or "fp32")] + ([StopAt(max_steps)] if max_steps else [])
+    cbs += ([ChannelsLast()] if channels_last else []) + ([Compile()] if compile else [])
+    learn = Learner(task, train, val, _recipe_optimizer(r), _recipe_schedule(r, epochs), cbs, out_dir=out_dir, device=device)
     learn.fit(epochs, resume=True)
     res = learn.evaluate()
     return dict(valid=res, steps=learn.step, out_dir=str(out_dir), recipe=recipe or cfg["recipe"], epochs=epochs,

@@ -805,7 +805,7 @@ class GreenMIMTask(Task):
     def _images(batch):
         return batch[0] if isinstance(batch, (tuple, list)) else batch
 
-    def training_step(self, batch, opt="main"):
+    def training_step(self, batch, progress, opt="main"):
         img = self._images(batch)
         plan = self.plan_for(self.model.sample_mask(), img.device)
         loss, _, _ = self.model(img, plan=plan)
@@ -837,7 +837,7 @@ def main(scale: str = "gpu", data: str | None = None, **overrides):
     max_steps, ckpt_every, seed. Returns the Learner."""
     import timm
     from visionbook.data import DatasetLoader, image_folder
-    from visionbook.learner import Learner, StopAt
+    from visionbook.learner import Checkpoint, Learner, Metrics, Precision, StopAt, adamw, cosine
     cfg = tier_config(scale, common=dict(model="greenmim_swin_base_patch4_window7_224", model_kwargs={},
                                          img_size=224, blr=1e-4, weight_decay=0.05, betas=(0.9, 0.95), amp="auto",
                                          num_workers=10, max_steps=None, ckpt_every=1000, seed=0, out_dir=None, log_every=50),
@@ -855,9 +855,9 @@ def main(scale: str = "gpu", data: str | None = None, **overrides):
     lr = cfg["blr"] * cfg["batch_size"] / 256
     out = cfg["out_dir"] or setting("checkpoint_dir") / f"greenmim-{scale}"
     cbs = [StopAt(cfg["max_steps"])] if cfg["max_steps"] else []
-    learn = Learner(GreenMIMTask(model), loader, optim="adamw", lr=lr, betas=cfg["betas"],
-                    weight_decay=cfg["weight_decay"], no_decay=no_weight_decay_names(), schedule="cosine",
-                    warmup_epochs=cfg["warmup_epochs"], amp=cfg["amp"], out_dir=out, ckpt_every=cfg["ckpt_every"],
-                    callbacks=cbs, seed=cfg["seed"], log_every=cfg["log_every"])
+    cbs += [Precision(cfg["amp"] or "fp32"), Checkpoint(every=cfg["ckpt_every"]), Metrics(every=cfg["log_every"])]
+    opt = adamw(lr=lr, betas=cfg["betas"], weight_decay=cfg["weight_decay"], no_decay=no_weight_decay_names())
+    learn = Learner(GreenMIMTask(model), loader, None, opt, cosine(warmup_epochs=cfg["warmup_epochs"]), cbs,
+                    out_dir=out, seed=cfg["seed"])
     learn.fit(cfg["epochs"], resume=True)
     return learn

