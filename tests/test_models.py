@@ -180,6 +180,11 @@ def test_pretrained_loads_local_file_or_fails_clearly(tmp_path, monkeypatch):
     save_file({k: v.contiguous() for k, v in src.state_dict().items()}, tmp_path / "lightvit_tiny.safetensors")
     for m in (timm.create_model("lightvit_tiny", pretrained=True), visionbook.create_model("lightvit_tiny", pretrained=True)):
         assert all(torch.equal(a, b) for a, b in zip(src.state_dict().values(), m.state_dict().values()))
+    other = tmp_path / "elsewhere.safetensors"                                         # timm's own way to name a file
+    (tmp_path / "lightvit_tiny.safetensors").rename(other)
+    m = timm.create_model("lightvit_tiny", pretrained=True, pretrained_cfg_overlay=dict(file=str(other)))
+    assert torch.equal(m.global_token, src.global_token)
+    other.rename(tmp_path / "lightvit_tiny.safetensors")
     ft = timm.create_model("lightvit_tiny", pretrained=True, num_classes=5)             # fine-tuning: new head, rest loaded
     assert ft.head.weight.shape == (5, 1280) and torch.equal(ft.global_token, src.global_token)
     assert visionbook.create_model("lightvit_tiny", pretrained=True, num_classes=0).num_classes == 0
