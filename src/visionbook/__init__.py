@@ -10,7 +10,7 @@ import warnings as _warnings
 
 __version__ = "0.1.0"
 
-from .core import create_model, list_models
+from .core import create_model as create_model, list_models as list_models   # re-exported
 
 for _m in _pkgutil.iter_modules(__path__):
     if not _m.name.startswith("_") and _m.name not in ("cli", "testing"):

@@ -826,7 +826,6 @@ def main(scale: str = "gpu", data: str | None = None, **overrides):
     full = the paper's recipe (800 epochs, 40 warm-up, global batch 2048). Overrides: model, model_kwargs,
     img_size, batch_size (global), epochs, warmup_epochs, blr, weight_decay, amp, num_workers, out_dir,
     max_steps, ckpt_every, seed. Returns the Learner."""
-    import timm
     from visionbook.data import DatasetLoader, image_folder
     from visionbook.learner import Learner, StopAt
     cfg = tier_config(scale, common=dict(model="greenmim_swin_base_patch4_window7_224", model_kwargs={},
