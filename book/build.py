@@ -71,7 +71,7 @@ def proc() -> None:
 
 def modules() -> list[str]:
     lib = ROOT / "src" / "visionbook"
-    return sorted(p.stem for p in lib.glob("*.py") if not p.stem.startswith("_") and p.stem not in ("cli",))
+    return sorted(p.stem for p in lib.glob("*.py") if not p.stem.startswith("_") and p.stem not in ("cli", "testing"))   # testing: fixtures, not API
 
 
 def api() -> None:

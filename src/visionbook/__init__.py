@@ -10,10 +10,12 @@ import warnings as _warnings
 
 __version__ = "0.1.0"
 
+from .core import create_model as create_model, list_models as list_models   # re-exported
+
 for _m in _pkgutil.iter_modules(__path__):
-    if not _m.name.startswith("_") and _m.name != "cli":
+    if not _m.name.startswith("_") and _m.name not in ("cli", "testing"):
         try:
             _importlib.import_module(f"{__name__}.{_m.name}")
         except Exception as _e:  # one broken chapter must not take the others down; importing it directly still raises
             _warnings.warn(f"visionbook.{_m.name} could not be imported ({type(_e).__name__}: {_e}); "
-                           f"its models are not registered with timm.", RuntimeWarning)
+                           f"its models are not registered.", RuntimeWarning)

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import configparser
 import datetime as _dt
+import difflib
+import fnmatch
+import functools
 import hashlib
 import json
 import os
 import platform
 import random
 import subprocess
+import sys
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -19,9 +23,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'PATH_KEYS', 'TIERS', 'find_settings_file', 'setting', 'tier_config', 'get_device', 'seed_everything',
-           'get_rng_state', 'set_rng_state', 'check_tensor', 'raises', 'config_hash', 'atomic_write_bytes',
-           'refresh_requested', 'cached', 'git_commit', 'env_info', 'register_model']
+__all__ = ['DEFAULTS', 'PATH_KEYS', 'TIERS', 'WEIGHT_SUFFIXES', 'TIMM_CFG_KEYS', 'find_settings_file', 'setting', 'tier_config',
+           'get_device', 'seed_everything', 'get_rng_state', 'set_rng_state', 'check_tensor', 'config_hash',
+           'atomic_write_bytes', 'refresh_requested', 'cached', 'git_commit', 'env_info', 'WeightsNotFoundError',
+           'find_weights', 'read_state_dict', 'load_model_weights', 'register_model', 'list_models', 'create_model']
 
 # %% ../../nbs/00_core.ipynb #5bcdb5af
 DEFAULTS: dict[str, str] = dict(
@@ -184,17 +189,6 @@ def check_tensor(x: Any, name: str, *, ndim: int | Sequence[int] | None = None,
         raise ValueError(f"{name} contains NaN or inf.")
     return x
 
-# %% ../../nbs/00_core.ipynb #c10eff8d
-def raises(exc: type[BaseException] | tuple, fn: Callable, *args: Any, match: str = "", **kwargs: Any) -> str:
-    "Assert that `fn(*args, **kwargs)` raises `exc` with `match` in its message; returns the message."
-    try:
-        fn(*args, **kwargs)
-    except exc as e:
-        assert match in str(e), f"{getattr(fn, '__name__', fn)} raised the right type but the message {str(e)!r} lacks {match!r}"
-        return str(e)
-    names = exc.__name__ if isinstance(exc, type) else "/".join(e.__name__ for e in exc)
-    raise AssertionError(f"{getattr(fn, '__name__', fn)} did not raise {names}")
-
 # %% ../../nbs/00_core.ipynb #2d9bdd8c
 def config_hash(obj: Any) -> str:
     "A short stable hash of a JSON-able object (dict keys sorted)."
@@ -270,10 +264,147 @@ def env_info() -> dict[str, Any]:
     info["hardware"] = info["gpu"] or f"CPU: {cpu} ({info['os_cpus']} cores)"
     return info
 
-# %% ../../nbs/00_core.ipynb #dcfbbced
-def register_model(fn: Callable) -> Callable:
-    "timm's `register_model`, quiet when a notebook re-registers a model that `import visionbook` already registered."
-    from timm.models import register_model as timm_register
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Overwriting")
-        return timm_register(fn)
+# %% ../../nbs/00_core.ipynb #e27ad9c8
+class WeightsNotFoundError(FileNotFoundError):
+    "`pretrained=True` found no local weights file (visionbook never downloads weights)."
+
+
+WEIGHT_SUFFIXES = (".safetensors", ".pth", ".pt")
+
+
+def find_weights(names: str | Sequence[str], weights_dir: str | Path | None = None) -> Path:
+    "The first existing `<weights_dir>/<name><suffix>` over `names` and `WEIGHT_SUFFIXES`, else `WeightsNotFoundError`."
+    names = [names] if isinstance(names, str) else list(names)
+    root = Path(setting("weights_dir", weights_dir))
+    tried = [root / f"{n}{s}" for n in names for s in WEIGHT_SUFFIXES]
+    for p in tried:
+        if p.is_file():
+            return p
+    raise WeightsNotFoundError(
+        f"pretrained=True for {names[0]!r}: no weights file found; looked for {', '.join(str(p) for p in tried)} "
+        f"(settings key `weights_dir` = {root}; change it in settings.ini or with $VISIONBOOK_WEIGHTS_DIR, or pass "
+        f"checkpoint_path=). Nothing is downloaded: put the file there yourself.")
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    "Tensors of a safetensors file or of a torch file loaded with `weights_only=True` (its `model`/`state_dict` entry if any)."
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no weights file at {path} (expected a .safetensors, .pth or .pt file).")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+            sd = load_file(str(path))
+        else:
+            sd = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        first = (str(e).splitlines() or [""])[0]
+        raise ValueError(f"{path} is not a readable weights file (safetensors, or a torch file loadable with "
+                         f"weights_only=True): {type(e).__name__}: {first}") from None
+    if isinstance(sd, Mapping):
+        for k in ("model", "state_dict", "model_state"):
+            if isinstance(sd.get(k), Mapping):
+                sd = sd[k]
+                break
+    if not isinstance(sd, Mapping) or not sd or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in sd.items()):
+        raise ValueError(f"{path} holds a {type(sd).__name__}, not a state_dict (a non-empty mapping of names to tensors, "
+                         f"possibly under a 'model' or 'state_dict' entry).")
+    return dict(sd)
+
+# %% ../../nbs/00_core.ipynb #b7fa1ce4
+def load_model_weights(model: torch.nn.Module, path: str | Path) -> torch.nn.Module:
+    "Load the weights file `path` into `model` strictly, except a classifier (per `model.pretrained_cfg`) of another shape."
+    sd = read_state_dict(path)
+    clf = (getattr(model, "pretrained_cfg", None) or {}).get("classifier") or ()
+    is_clf = lambda k: any(k.startswith(c + ".") for c in ((clf,) if isinstance(clf, str) else clf))
+    own = model.state_dict()
+    swap = any(is_clf(k) and (k not in own or own[k].shape != v.shape) for k, v in sd.items())
+    if swap:                                                     # another number of classes: keep the head as built
+        sd = {k: v for k, v in sd.items() if not is_clf(k)}
+    try:
+        res = model.load_state_dict(sd, strict=not swap)
+    except RuntimeError as e:
+        raise ValueError(f"{path} does not fit {type(model).__name__}: {e}") from None
+    missing = [k for k in res.missing_keys if not is_clf(k)]
+    if swap and (missing or res.unexpected_keys):
+        raise ValueError(f"{path} does not fit {type(model).__name__}: missing {missing}, unexpected {res.unexpected_keys}.")
+    return model
+
+# %% ../../nbs/00_core.ipynb #9648c4d4
+_MODELS: dict[str, dict[str, Any]] = {}
+TIMM_CFG_KEYS = ("input_size", "mean", "std", "num_classes", "first_conv", "classifier")
+
+
+def _timm_cfg(fn: Callable) -> dict[str, Any]:
+    "The default pretrained cfg that timm's `register_model` will read for `fn` (from its module's `default_cfgs`)."
+    entry = getattr(sys.modules.get(fn.__module__), "default_cfgs", {}).get(fn.__name__)
+    if entry is None:
+        return {}
+    default = getattr(entry, "default", entry)                 # timm's DefaultCfg, or an old-style dict
+    return default.to_dict() if hasattr(default, "to_dict") else dict(default)
+
+
+def register_model(*, timm: bool) -> Callable[[Callable], Callable]:
+    "Decorator: register builder `fn(**kwargs)` with visionbook, and with timm's registry too when `timm=True`."
+    if not isinstance(timm, bool):
+        raise TypeError(f"register_model(timm=...) takes True or False, got {timm!r}; use @register_model(timm=False).")
+
+    def deco(fn: Callable) -> Callable:
+        name = fn.__name__
+
+        @functools.wraps(fn)
+        def entry(pretrained: bool = False, **kw: Any) -> torch.nn.Module:
+            overlay = kw.get("pretrained_cfg_overlay") or {}
+            if not timm:
+                for k in ("pretrained_cfg", "pretrained_cfg_overlay", "cache_dir"):
+                    kw.pop(k, None)
+            path = None
+            if pretrained:
+                tag = getattr(kw.get("pretrained_cfg"), "tag", None)
+                path = Path(overlay["file"]) if overlay.get("file") else find_weights([f"{name}.{tag}", name] if tag else name)
+            model = fn(**kw)
+            return load_model_weights(model, path) if path is not None else model
+
+        if timm:
+            cfg = _timm_cfg(fn)
+            missing = [k for k in TIMM_CFG_KEYS if cfg.get(k) is None]
+            if missing:
+                raise ValueError(f"{name} cannot go into timm's registry: {fn.__module__}.default_cfgs (defined before the "
+                                 f"decorator) has no complete cfg for it (missing {missing}). Register it with timm=False.")
+            from timm.models import register_model as timm_register
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Overwriting")   # a notebook re-registers what the import did
+                timm_register(entry)
+        _MODELS[name] = dict(entry=entry, timm=timm, module=fn.__module__)
+        return entry
+
+    return deco
+
+# %% ../../nbs/00_core.ipynb #73aa3858
+def list_models(pattern: str = "*", *, timm: bool | None = None) -> list[str]:
+    "Sorted names of visionbook's models matching the glob `pattern`; `timm=True`/`False` keeps those in / not in timm's registry."
+    return sorted(n for n, r in _MODELS.items() if fnmatch.fnmatch(n, pattern) and (timm is None or r["timm"] == timm))
+
+
+def create_model(name: str, pretrained: bool = False, checkpoint_path: str | Path | None = None, **kwargs: Any) -> torch.nn.Module:
+    "Build model `name` (visionbook's registry, else timm's); weights from `checkpoint_path`, or a local file when `pretrained`."
+    if not isinstance(name, str):
+        raise TypeError(f"create_model takes a model name (str), got {type(name).__name__}.")
+    if checkpoint_path is not None:
+        checkpoint_path = Path(checkpoint_path)
+        if not checkpoint_path.is_file():
+            raise FileNotFoundError(f"checkpoint_path={str(checkpoint_path)!r} for {name!r} is not a file.")
+    rec = _MODELS.get(name)
+    if rec is not None and not rec["timm"]:
+        model = rec["entry"](pretrained=pretrained and checkpoint_path is None, **kwargs)
+    else:
+        import timm as _timm
+        if rec is None and not _timm.is_model(name):
+            close = difflib.get_close_matches(name, list_models() + _timm.list_models(), n=3)
+            raise ValueError(f"unknown model {name!r}: neither visionbook nor timm registers it"
+                             + (f" (did you mean {', '.join(close)}?)" if close else "") + "; see visionbook.list_models().")
+        own = rec is not None                                   # our timm entries load local weights themselves
+        if pretrained and checkpoint_path is None and not own:
+            checkpoint_path = find_weights([name, name.split(".")[0]] if "." in name else name)
+        model = _timm.create_model(name, pretrained=pretrained and own and checkpoint_path is None, **kwargs)
+    return load_model_weights(model, checkpoint_path) if checkpoint_path is not None else model

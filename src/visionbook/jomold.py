@@ -236,30 +236,23 @@ class MMILNet(nn.Module):
         return dict(p=p, p_a=tp[:, :, 0].sum(1), p_v=tp[:, :, 1].sum(1), frame_prob=frame_prob, sims=sims)
 
 
-def _entry(kw, **defaults):
-    for k in ("pretrained_cfg", "pretrained_cfg_overlay", "cache_dir"):
-        kw.pop(k, None)
-    if kw.pop("pretrained", False):
-        raise ValueError("no pretrained weights are published for this model in visionbook.")
-    return MMILNet(**{**defaults, **kw})
-
-
-@register_model
-def han_mmil(pretrained: bool = False, **kw) -> MMILNet:
+# audio-visual networks, not image classifiers: visionbook's registry only (`visionbook.create_model`)
+@register_model(timm=False)
+def han_mmil(**kw) -> MMILNet:
     "HAN as released: LLP feature sizes, d 512, no classifier dropout, layers not chained."
-    return _entry(kw, cls_dropout=0.0, chain_layers=False)
+    return MMILNet(**{**dict(cls_dropout=0.0, chain_layers=False), **kw})
 
 
-@register_model
-def jomold_mmil(pretrained: bool = False, **kw) -> MMILNet:
+@register_model(timm=False)
+def jomold_mmil(**kw) -> MMILNet:
     "JoMoLD's MMIL_Net: LLP feature sizes, d 512, dropout 0.5 on the visual stream before the classifier."
-    return _entry(kw, cls_dropout=0.5)
+    return MMILNet(**{**dict(cls_dropout=0.5), **kw})
 
 
-@register_model
-def jomold_mmil_tiny(pretrained: bool = False, **kw) -> MMILNet:
+@register_model(timm=False)
+def jomold_mmil_tiny(**kw) -> MMILNet:
     "A CPU-sized variant for synthetic LLP (d 64, 2-D 128-d, 3-D 64-d features)."
-    return _entry(kw, d_2d=128, d_3d=64, d_model=64, dim_ff=64, cls_dropout=0.5)
+    return MMILNet(**{**dict(d_2d=128, d_3d=64, d_model=64, dim_ff=64, cls_dropout=0.5), **kw})
 
 # %% ../../nbs/13_jomold.ipynb #d4f3407e
 def smoothed_targets(y: torch.Tensor, a_smooth: float = 1.0, v_smooth: float = 0.9) -> tuple[torch.Tensor, torch.Tensor]:

@@ -249,7 +249,7 @@ class LightViT(nn.Module):
         self.num_classes, self.in_chans, self.num_tokens = num_classes, in_chans, num_tokens
         self.embed_dims, self.num_layers, self.num_heads = tuple(embed_dims), tuple(num_layers), tuple(num_heads)
         self.mlp_ratios, self.window_size, self.patch_size = tuple(mlp_ratios), window_size, patch_size
-        self.num_features = self.head_hidden_size = neck_dim
+        self.num_features, self.head_hidden_size = embed_dims[-1], neck_dim   # timm: token width, pre-logits width
         self.patch_embed = ConvStem8(in_chans, embed_dims[0], patch_size)
         self.global_token = nn.Parameter(torch.zeros(1, num_tokens, embed_dims[0]))
         dpr = torch.linspace(0, drop_path_rate, sum(num_layers), device="cpu").tolist()  # linear drop-path rule over all blocks
@@ -287,7 +287,7 @@ class LightViT(nn.Module):
 
     def reset_classifier(self, num_classes: int, global_pool: Any = None) -> None:
         self.num_classes = num_classes
-        self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
+        self.head = nn.Linear(self.head_hidden_size, num_classes) if num_classes > 0 else nn.Identity()
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         "Images (B, C, H, W) -> normalised tokens (B, T + h*w, C_last) of the last stage (h, w = ceil(H/32), ceil(W/32))."
@@ -343,23 +343,24 @@ default_cfgs = generate_default_cfgs({
 })
 
 
-def _create_lightvit(variant: str, pretrained: bool = False, **kwargs) -> LightViT:
-    return build_model_with_cfg(LightViT, variant, pretrained, **{**LIGHTVIT_VARIANTS[variant], **kwargs})
+def _create_lightvit(variant: str, **kwargs) -> LightViT:
+    # pretrained=False here always: register_model's entry point loads local weights itself (timm would look online)
+    return build_model_with_cfg(LightViT, variant, False, **{**LIGHTVIT_VARIANTS[variant], **kwargs})
 
 
-@register_model
-def lightvit_tiny(pretrained: bool = False, **kwargs) -> LightViT:
-    return _create_lightvit("lightvit_tiny", pretrained, **kwargs)
+@register_model(timm=True)
+def lightvit_tiny(**kwargs) -> LightViT:
+    return _create_lightvit("lightvit_tiny", **kwargs)
 
 
-@register_model
-def lightvit_small(pretrained: bool = False, **kwargs) -> LightViT:
-    return _create_lightvit("lightvit_small", pretrained, **kwargs)
+@register_model(timm=True)
+def lightvit_small(**kwargs) -> LightViT:
+    return _create_lightvit("lightvit_small", **kwargs)
 
 
-@register_model
-def lightvit_base(pretrained: bool = False, **kwargs) -> LightViT:
-    return _create_lightvit("lightvit_base", pretrained, **kwargs)
+@register_model(timm=True)
+def lightvit_base(**kwargs) -> LightViT:
+    return _create_lightvit("lightvit_base", **kwargs)
 
 # %% ../../nbs/11_lightvit.ipynb #535b32ce
 def deterministic_state_dict(model: nn.Module, seed: int = 0, dtype: torch.dtype = torch.float64) -> dict[str, torch.Tensor]:
@@ -474,7 +475,7 @@ def analytic_macs(model: LightViT, img_size: int = 224, convention: str = "autho
                      + N * C * (C // 4) + N * (C // 4) * 2                 # local_reduce, spatial_select
                      + (0 if exact else N * C))                            # gating product (elementwise)
         macs += model.num_layers[s] * per_block
-    neck = model.num_features
+    neck = model.head_hidden_size
     return macs + N * model.embed_dims[-1] * neck + neck * (model.num_classes if exact else 1000)
 
 # %% ../../nbs/11_lightvit.ipynb #0dc0ad21
