@@ -467,6 +467,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                 'visionbook/measure.py'),
                                     'visionbook.measure.PeakTensorMemory._free': ( 'measure.html#peaktensormemory._free',
                                                                                    'visionbook/measure.py'),
+                                    'visionbook.measure._json_number': ('measure.html#_json_number', 'visionbook/measure.py'),
                                     'visionbook.measure._sync': ('measure.html#_sync', 'visionbook/measure.py'),
                                     'visionbook.measure.claims_ledger': ('measure.html#claims_ledger', 'visionbook/measure.py'),
                                     'visionbook.measure.count_macs': ('measure.html#count_macs', 'visionbook/measure.py'),
