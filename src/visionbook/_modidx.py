@@ -9,6 +9,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'visionbook.core._to_json': ('core.html#_to_json', 'visionbook/core.py'),
                                  'visionbook.core.atomic_write_bytes': ('core.html#atomic_write_bytes', 'visionbook/core.py'),
                                  'visionbook.core.cached': ('core.html#cached', 'visionbook/core.py'),
+                                 'visionbook.core.check_choice': ('core.html#check_choice', 'visionbook/core.py'),
                                  'visionbook.core.check_tensor': ('core.html#check_tensor', 'visionbook/core.py'),
                                  'visionbook.core.config_hash': ('core.html#config_hash', 'visionbook/core.py'),
                                  'visionbook.core.env_info': ('core.html#env_info', 'visionbook/core.py'),

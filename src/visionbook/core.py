@@ -20,7 +20,7 @@ import torch
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'PATH_KEYS', 'TIERS', 'CACHE_FORMAT', 'find_settings_file', 'setting', 'tier_config', 'get_device',
-           'seed_everything', 'get_rng_state', 'set_rng_state', 'check_tensor', 'raises', 'config_hash',
+           'seed_everything', 'get_rng_state', 'set_rng_state', 'check_tensor', 'check_choice', 'raises', 'config_hash',
            'atomic_write_bytes', 'refresh_requested', 'cached', 'git_commit', 'env_info', 'register_model']
 
 # %% ../../nbs/00_core.ipynb #5bcdb5af
@@ -183,6 +183,17 @@ def check_tensor(x: Any, name: str, *, ndim: int | Sequence[int] | None = None,
     if finite and x.is_floating_point() and not torch.isfinite(x).all():
         raise ValueError(f"{name} contains NaN or inf.")
     return x
+
+
+def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
+    "Raise a `ValueError` naming `name`, the valid `choices` and the closest one unless `value` is among them; returns `value`."
+    choices = list(choices)
+    if value in choices:
+        return value
+    import difflib
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValueError(f"{name} must be one of {choices}, got {value!r}{hint}.")
 
 # %% ../../nbs/00_core.ipynb #c10eff8d
 def raises(exc: type[BaseException] | tuple, fn: Callable, *args: Any, match: str = "", **kwargs: Any) -> str:
