@@ -197,6 +197,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'visionbook.greenmim._permute_merge': ('greenmim.html#_permute_merge', 'visionbook/greenmim.py'),
                                      'visionbook.greenmim.attention_cost': ('greenmim.html#attention_cost', 'visionbook/greenmim.py'),
                                      'visionbook.greenmim.build_window_plan': ('greenmim.html#build_window_plan', 'visionbook/greenmim.py'),
+                                     'visionbook.greenmim.check_plan': ('greenmim.html#check_plan', 'visionbook/greenmim.py'),
                                      'visionbook.greenmim.check_unit_mask': ('greenmim.html#check_unit_mask', 'visionbook/greenmim.py'),
                                      'visionbook.greenmim.encoder_macs': ('greenmim.html#encoder_macs', 'visionbook/greenmim.py'),
                                      'visionbook.greenmim.encoder_to_timm': ('greenmim.html#encoder_to_timm', 'visionbook/greenmim.py'),

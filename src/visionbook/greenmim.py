@@ -29,11 +29,12 @@ __all__ = ['MASK_VALUE', 'STRATEGIES', 'default_cfgs', 'IMAGENET_MEAN', 'IMAGENE
            'check_unit_mask', 'knapsack_pack', 'group_windows', 'attention_cost', 'search_group_size',
            'min_bins_brute_force', 'WindowGroupingPlan', 'window_ids', 'build_window_plan', 'visible_coords',
            'merge_index', 'GreenPlan', 'GroupWindowAttention', 'GreenSwinBlock', 'SparsePatchMerging', 'PatchEmbed',
-           'GreenSwinStage', 'GreenSwinEncoder', 'encoder_macs', 'sincos_pos_embed_2d', 'GreenMIMDecoder', 'patchify',
-           'unpatchify', 'greenmim_loss', 'GreenMIM', 'no_weight_decay_names', 'greenmim_swin_tiny_patch4_window7_224',
-           'greenmim_swin_base_patch4_window7_224', 'greenmim_swin_base_patch4_window14_224',
-           'greenmim_swin_large_patch4_window14_224', 'remap_authors_checkpoint', 'encoder_to_timm', 'timm_to_encoder',
-           'SimMIMSwin', 'GreenMIMTask', 'pretrain_transform', 'main']
+           'GreenSwinStage', 'GreenSwinEncoder', 'encoder_macs', 'check_plan', 'sincos_pos_embed_2d', 'GreenMIMDecoder',
+           'patchify', 'unpatchify', 'greenmim_loss', 'GreenMIM', 'no_weight_decay_names',
+           'greenmim_swin_tiny_patch4_window7_224', 'greenmim_swin_base_patch4_window7_224',
+           'greenmim_swin_base_patch4_window14_224', 'greenmim_swin_large_patch4_window14_224',
+           'remap_authors_checkpoint', 'encoder_to_timm', 'timm_to_encoder', 'SimMIMSwin', 'GreenMIMTask',
+           'pretrain_transform', 'main']
 
 # %% ../../nbs/12_greenmim.ipynb #f5775692
 MASK_VALUE = -100.0  # additive mask between tokens that must not attend (Swin's value; -inf would NaN the pad rows)
@@ -508,6 +509,8 @@ class GreenSwinEncoder(nn.Module):
         check_tensor(x, "x", shape=(None, self.in_chans, self.img_size, self.img_size), dtype="float")
         if plan is None:
             plan = self.make_plan(mask).to(x.device)
+        else:
+            check_plan(self, plan, mask)
         x = self.patch_embed(x).index_select(1, plan.vis_index)
         for s, layer in enumerate(self.layers):
             if s > 0:
@@ -536,6 +539,31 @@ def encoder_macs(enc: GreenSwinEncoder, plan: GreenPlan | None = None, mlp_ratio
             else:
                 total += 2 * N * enc.windows[s] ** 2 * C[s]
     return total
+
+# %% ../../nbs/12_greenmim.ipynb #0dc0d0dd
+def check_plan(enc: GreenSwinEncoder, plan: GreenPlan, mask: torch.Tensor | None = None) -> GreenPlan:
+    "Raise a clear error unless `plan` was built for `enc`'s geometry (and for `mask`, when one is given too)."
+    if not isinstance(plan, GreenPlan):
+        raise TypeError(f"plan must be a GreenPlan (from encoder.make_plan(mask)), got {type(plan).__name__}.")
+    n, ut = plan.unit_mask.numel(), 2 ** (enc.n_stages - 1)
+    side = math.isqrt(n)
+    if n != enc.num_units:
+        raise ValueError(f"the plan was built for a {side}x{side} unit grid ({n} units: {side * enc.unit}-pixel images "
+                         f"with {enc.unit}-pixel units), but this encoder has {enc.units}x{enc.units} units "
+                         f"({enc.img_size}-pixel images); build the plan with this encoder's make_plan.")
+    if len(plan.coords) != enc.n_stages or len(plan.windows) != enc.n_stages or len(plan.merges) != enc.n_stages - 1:
+        raise ValueError(f"the plan has {len(plan.coords)} stages but the encoder has {enc.n_stages}; "
+                         f"build the plan with this encoder's make_plan.")
+    visible = int((~plan.unit_mask).sum())
+    for s, c in enumerate(plan.coords):
+        want = visible * (ut // 2 ** s) ** 2
+        if c.shape[0] != want or (c.numel() and int(c.max()) >= enc.grids[s]):
+            raise ValueError(f"plan stage {s} has {c.shape[0]} tokens on a grid up to {int(c.max()) + 1 if c.numel() else 0}, but this "
+                             f"encoder expects {want} visible tokens on a {enc.grids[s]}x{enc.grids[s]} grid; "
+                             f"build the plan with this encoder's make_plan.")
+    if mask is not None and mask.numel() == n and not torch.equal(mask.detach().cpu().bool().flatten(), plan.unit_mask.flatten()):
+        raise ValueError("both a mask and a plan were given, and the plan was built for another mask; pass one of them.")
+    return plan
 
 # %% ../../nbs/12_greenmim.ipynb #daf75f3f
 def sincos_pos_embed_2d(dim: int, grid: int) -> torch.Tensor:
@@ -647,6 +675,8 @@ class GreenMIM(nn.Module):
         if plan is None:
             mask = self.sample_mask() if mask is None else mask
             plan = self.encoder.make_plan(mask).to(img.device)
+        else:
+            check_plan(self.encoder, plan, mask)
         mask = plan.unit_mask
         pred = self.decoder(self.encoder(img, plan=plan), mask, plan.unit_index)
         loss = greenmim_loss(pred, img, mask, self.encoder.unit, self.norm_pix, reduction)
