@@ -262,7 +262,7 @@ _TAG = "__vb__"
 
 def _to_json(v: Any, where: str = "value") -> Any:
     "`v` as JSON that `_from_json` turns back into the same types; a TypeError naming the part that cannot be stored."
-    if v is None or isinstance(v, (bool, int, float, str)) and type(v) in (bool, int, float, str):
+    if v is None or type(v) in (bool, int, float, str):
         return v
     if isinstance(v, torch.Tensor):
         if v.is_complex() or v.dtype.is_floating_point and v.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64) \
@@ -275,6 +275,10 @@ def _to_json(v: Any, where: str = "value") -> Any:
         if isinstance(v, np.generic):
             return {_TAG: "npscalar", "dtype": str(v.dtype), "data": v.item()}
         return {_TAG: "ndarray", "dtype": str(v.dtype), "data": v.tolist(), "shape": list(v.shape)}
+    if isinstance(v, str):                                  # str subclasses (e.g. torch.__version__) as plain str
+        return str(v)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v) if isinstance(v, float) else int(v)
     if isinstance(v, tuple) and type(v) is tuple:
         return {_TAG: "tuple", "data": [_to_json(x, f"{where}[{i}]") for i, x in enumerate(v)]}
     if isinstance(v, list) and type(v) is list:

@@ -46,6 +46,9 @@ def _as_bool_array(x: Any, name: str, shape: tuple | None = None) -> np.ndarray:
     x = np.asarray(x)
     if x.ndim != 3:
         raise ValueError(f"{name} must have shape (videos, classes, segments), got {x.shape}.")
+    if 0 in x.shape:
+        raise ValueError(f"{name} has shape {x.shape}: AVVP scores of zero videos, classes or segments are undefined "
+                         f"(the evaluator would report a perfect 100 for an empty set, so it is refused).")
     if shape is not None and x.shape != shape:
         raise ValueError(f"{name} has shape {x.shape}, but the first array has {shape}; all four must agree.")
     if x.dtype != np.bool_:
@@ -398,10 +401,22 @@ def _read_csv(path: Path, columns: Sequence[str]):
         raise DataNotFoundError(f"LLP file {path} is missing. Expected the official layout under {path.parent}: "
                                 f"{', '.join(LLP_SPLITS.values())}, AVVP_eval_audio.csv, AVVP_eval_visual.csv and feats/"
                                 f"{{vggish,res152,r2plus1d_18}}/<id>.npy (see the HAN repository's README for the download).")
-    df = pd.read_csv(path, sep="\t", header=0)
+    try:
+        df = pd.read_csv(path, sep="\t", header=0)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not a readable tab-separated CSV ({type(e).__name__}: {str(e).strip()}); "
+                         f"expected columns {list(columns)}.") from None
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(f"{path} lacks column(s) {missing}: expected tab-separated columns {list(columns)}, got {list(df.columns)}.")
+    bad = df[list(columns)].isna().any(axis=1)
+    for c in ("onset", "offset"):
+        if c in columns:
+            v = pd.to_numeric(df[c], errors="coerce")
+            bad |= v.isna() | (v != v.round())
+    if bad.any():
+        raise ValueError(f"{path}: data row(s) {bad[bad].index[:5].tolist()} have missing or non-integer values in {list(columns)} "
+                         f"(a truncated or hand-edited file?).")
     return df
 
 
@@ -431,9 +446,14 @@ def load_llp(root: str | Path, split: str = "train", *, dims: Mapping[str, int] 
             p = root / "feats" / folder / f"{f[:11]}.npy"
             if not p.is_file():
                 raise DataNotFoundError(f"missing feature file {p} (video {f}, split {split}); expected feats/{folder}/<first 11 chars of filename>.npy.")
-            a = np.load(p, allow_pickle=False)
+            try:
+                a = np.load(p, allow_pickle=False)
+            except (ValueError, OSError, EOFError) as e:
+                raise ValueError(f"{p} is not a readable .npy array ({e}); expected {want[key]} float {folder} features.") from None
             if a.shape != want[key]:
                 raise ValueError(f"{p} has shape {a.shape}, expected {want[key]} ({folder} features).")
+            if a.dtype.kind not in "biuf" or not np.isfinite(a).all():
+                raise ValueError(f"{p} holds {'non-numeric' if a.dtype.kind not in 'biuf' else 'NaN or inf'} values; expected finite {folder} features.")
             out[i] = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
         feats[key] = out
     gt_a = gt_v = None
