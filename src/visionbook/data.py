@@ -203,6 +203,8 @@ class TensorLoader:
             check_tensor(t, f"tensors[{i}]")
             if len(t) != len(tensors[0]):
                 raise ValueError(f"tensors[{i}] has {len(t)} rows but tensors[0] has {len(tensors[0])}.")
+        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
         self.tensors, self.batch_size, self.shuffle, self.seed = tensors, int(batch_size), shuffle, seed
         self.drop_last = shuffle if drop_last is None else drop_last
         self.transform = transform
@@ -251,6 +253,8 @@ class DatasetLoader:
     def __init__(self, dataset: Dataset, batch_size: int, *, shuffle: bool = True, seed: int = 0,
                  drop_last: bool | None = None, num_workers: int = 0, collate_fn: Callable | None = None,
                  pin_memory: bool = False, transform: Callable | None = None):
+        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
         self.dataset, self.seed, self.num_workers = dataset, seed, num_workers
         self.sampler = _EpochBatchSampler(len(dataset), int(batch_size), shuffle, seed,
                                           shuffle if drop_last is None else drop_last)
@@ -275,6 +279,8 @@ class DatasetLoader:
 def random_crop_flip(x: torch.Tensor, pad: int = 2, flip: bool = True) -> torch.Tensor:
     "Per-sample random crop after zero padding by `pad` and random horizontal flip; `x` (B, C, H, W)."
     check_tensor(x, "x", ndim=4)
+    if pad < 0:
+        raise ValueError(f"pad must be >= 0, got {pad}.")
     B, C, H, W = x.shape
     if pad > 0:
         xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))

@@ -211,6 +211,9 @@ def renormalize(x: torch.Tensor, src: tuple[Sequence[float], Sequence[float]],
     x: (B, C, H, W); means/stds per channel (length C or 1)."""
     check_tensor(x, "x", ndim=4, dtype="float")
     (ms, ss), (md, sd) = src, dst
+    for n, v in (("src mean", ms), ("src std", ss), ("dst mean", md), ("dst std", sd)):
+        if len(v) not in (1, x.shape[1]):
+            raise ValueError(f"{n} has {len(v)} entries; expected 1 or one per channel ({x.shape[1]}).")
     view = lambda v: torch.as_tensor(v, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
     # x_pixels = x * std_src + mean_src;  x_dst = (x_pixels - mean_dst) / std_dst
     return (x * view(ss) + view(ms) - view(md)) / view(sd)
@@ -342,6 +345,10 @@ def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 512, tra
     """Logits of `model` (in eval mode) on the tensor `x` (N, ...), batch by batch -> (N, K) float32 on CPU.
 
     `transform(xb) -> xb` prepares each batch (e.g. uint8 -> normalised float). For cached teacher logits."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
     device = get_device(device)
     was = model.training
     model.eval().to(device)
@@ -360,6 +367,8 @@ def privileged_mixture(strength: float = 0.7, n_super: int = 10, per_super: int 
 
     Returns dict with x_train (N, d), y_train (N,), t_train (N, K) Bayes-teacher logits, and the same for test.
     Means are drawn from `seed`; train and test samples from seeds 1 and 2; labels are uniform over K classes."""
+    if not (isinstance(strength, (int, float)) and math.isfinite(strength) and strength >= 0):
+        raise ValueError(f"strength must be a finite number >= 0 (0: the privileged view carries no information), got {strength!r}.")
     K = n_super * per_super
     g = torch.Generator().manual_seed(seed)
     sup = torch.randn(n_super, d, generator=g)

@@ -42,7 +42,7 @@ MASK_VALUE = -100.0  # additive mask between tokens that must not attend (Swin's
 
 def unit_grid(img_size: int, unit: int = 32) -> int:
     "Side of the mask-unit grid: `img_size / unit` (raises unless the image is a whole number of units)."
-    if img_size % unit:
+    if unit < 1 or img_size < unit or img_size % unit:
         raise ValueError(f"img_size must be a multiple of the mask unit {unit} px, got {img_size}.")
     return img_size // unit
 
@@ -53,6 +53,8 @@ def random_unit_mask(num_units: int, ratio: float = 0.75, generator: torch.Gener
     Keeps floor(num_units * (1 - ratio)) units visible (at least one), as the authors do (12 of 49 at 0.75)."""
     if not 0.0 <= ratio < 1.0:
         raise ValueError(f"mask ratio must be in [0, 1), got {ratio}.")
+    if num_units < 1:
+        raise ValueError(f"num_units must be >= 1, got {num_units}.")
     keep = max(1, int(num_units * (1 - ratio)))
     order = torch.randperm(num_units, generator=generator)
     mask = torch.ones(num_units, dtype=torch.bool)
@@ -612,12 +614,19 @@ class GreenMIMDecoder(nn.Module):
 
 def patchify(img: torch.Tensor, unit: int) -> torch.Tensor:
     "(B, C, H, W) -> (B, L, unit*unit*C), pixel order (p, q, c) inside a unit, units in raster order."
+    check_tensor(img, "img", ndim=4)
+    if img.shape[-1] % unit or img.shape[-2] % unit:
+        raise ValueError(f"img {tuple(img.shape)} must have H and W multiples of the unit {unit}.")
     return rearrange(img, "b c (h p) (w q) -> b (h w) (p q c)", p=unit, q=unit)
 
 
 def unpatchify(x: torch.Tensor, unit: int, channels: int) -> torch.Tensor:
     "Inverse of `patchify`: (B, L, unit*unit*C) -> (B, C, H, W)."
-    h = int(round(math.sqrt(x.shape[1])))
+    check_tensor(x, "x", ndim=3)
+    h = math.isqrt(x.shape[1])
+    if h * h != x.shape[1] or x.shape[2] != unit * unit * channels:
+        raise ValueError(f"x must be (B, L, unit*unit*C) = (B, h*h, {unit * unit * channels}) with a square number of units, "
+                         f"got {tuple(x.shape)}.")
     return rearrange(x, "b (h w) (p q c) -> b c (h p) (w q)", h=h, p=unit, q=unit, c=channels)
 
 
@@ -815,6 +824,8 @@ class GreenMIMTask(Task):
 
     def __init__(self, model: GreenMIM, cache_size: int = 4096, val_seed: int = 1234):
         super().__init__()
+        if not isinstance(model, GreenMIM):
+            raise TypeError(f"GreenMIMTask needs a GreenMIM model (encoder + decoder), got {type(model).__name__}.")
         self.model, self.cache_size, self.val_seed = model, cache_size, val_seed
         self._cache: dict[bytes, GreenPlan] = {}
         self.plan_ms: list[float] = []
