@@ -173,6 +173,8 @@ ROWS = [
     ("cached numpy scalar", lambda t: _cache_roundtrip(t, np.float32(0.25)), "ok", lambda v: type(v) is np.float32 and v == 0.25),
     ("cached numpy bool", lambda t: _cache_roundtrip(t, np.bool_(True)), "ok", lambda v: type(v) is np.bool_),
     ("cached tuple", lambda t: _cache_roundtrip(t, (1, (2, [3]))), "ok", lambda v: v == (1, (2, [3]))),
+    ("cached torch.Size as tuple", lambda t: _cache_roundtrip(t, dict(shape=torch.zeros(2, 3).shape)), "ok", lambda v: v == dict(shape=(2, 3))),
+    ("cached namedtuple refused", lambda t: core.cached("x", 1, lambda: __import__("collections").namedtuple("P", "a")(1), cache_dir=t), TypeError, "value is a P"),
     ("cached list stays list", lambda t: _cache_roundtrip(t, [1, 2]), "ok", lambda v: v == [1, 2] and type(v) is list),
     ("cached int keys", lambda t: _cache_roundtrip(t, {1: "a", None: 2}), "ok", lambda v: v == {1: "a", None: 2}),
     ("cached nested dict", lambda t: _cache_roundtrip(t, dict(a=dict(b=torch.ones(2)))), "ok", lambda v: torch.equal(v["a"]["b"], torch.ones(2))),

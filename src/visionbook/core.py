@@ -279,11 +279,11 @@ def _to_json(v: Any, where: str = "value") -> Any:
         return str(v)
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return float(v) if isinstance(v, float) else int(v)
-    if isinstance(v, tuple) and type(v) is tuple:
+    if isinstance(v, tuple) and type(v) in (tuple, torch.Size):      # torch.Size comes back as a plain tuple
         return {_TAG: "tuple", "data": [_to_json(x, f"{where}[{i}]") for i, x in enumerate(v)]}
     if isinstance(v, list) and type(v) is list:
         return [_to_json(x, f"{where}[{i}]") for i, x in enumerate(v)]
-    if isinstance(v, dict) and type(v) is dict:
+    if isinstance(v, dict):                                 # OrderedDict/defaultdict come back as a plain dict
         if all(type(k) is str for k in v) and _TAG not in v:
             return {k: _to_json(x, f"{where}[{k!r}]") for k, x in v.items()}
         if not all(k is None or type(k) in (bool, int, float, str) for k in v):
