@@ -23,10 +23,11 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'PATH_KEYS', 'TIERS', 'WEIGHT_SUFFIXES', 'TIMM_CFG_KEYS', 'find_settings_file', 'setting', 'tier_config',
-           'get_device', 'seed_everything', 'get_rng_state', 'set_rng_state', 'check_tensor', 'config_hash',
-           'atomic_write_bytes', 'refresh_requested', 'cached', 'git_commit', 'env_info', 'WeightsNotFoundError',
-           'find_weights', 'read_state_dict', 'load_model_weights', 'register_model', 'list_models', 'create_model']
+__all__ = ['DEFAULTS', 'PATH_KEYS', 'TIERS', 'CACHE_FORMAT', 'WEIGHT_SUFFIXES', 'TIMM_CFG_KEYS', 'find_settings_file', 'setting',
+           'tier_config', 'get_device', 'seed_everything', 'get_rng_state', 'set_rng_state', 'check_tensor',
+           'check_choice', 'config_hash', 'atomic_write_bytes', 'refresh_requested', 'cached', 'git_commit', 'env_info',
+           'WeightsNotFoundError', 'find_weights', 'read_state_dict', 'load_model_weights', 'register_model',
+           'list_models', 'create_model']
 
 # %% ../../nbs/00_core.ipynb #5bcdb5af
 DEFAULTS: dict[str, str] = dict(
@@ -68,13 +69,13 @@ def find_settings_file(start: str | Path | None = None) -> Path | None:
 
 
 def setting(key: str, value: Any = None, *, start: str | Path | None = None) -> Any:
-    """One run setting: `value` if given, else `$VISIONBOOK_<KEY>`, else `settings.ini`, else `DEFAULTS`.
+    """One run setting: `value` if given, else `$VISIONBOOK_<KEY>` (unless empty), else `settings.ini`, else `DEFAULTS`.
 
     Path-valued keys come back as absolute `Path`s (relative ones resolved against the folder of the file
     that set them, or the working directory for environment variables and defaults)."""
     if value is not None:
         out, base = value, Path.cwd()
-    elif (env := os.environ.get(f"VISIONBOOK_{key.upper()}")) is not None:
+    elif (env := os.environ.get(f"VISIONBOOK_{key.upper()}", "").strip()):   # an empty variable counts as unset
         out, base = env, Path.cwd()
     else:
         f = find_settings_file(start)
@@ -189,12 +190,50 @@ def check_tensor(x: Any, name: str, *, ndim: int | Sequence[int] | None = None,
         raise ValueError(f"{name} contains NaN or inf.")
     return x
 
+
+def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
+    "Raise a `ValueError` naming `name`, the valid `choices` and the closest one unless `value` is among them; returns `value`."
+    choices = list(choices)
+    if value in choices:
+        return value
+    import difflib
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValueError(f"{name} must be one of {choices}, got {value!r}{hint}.")
+
 # %% ../../nbs/00_core.ipynb #2d9bdd8c
+def _exact(obj: Any, where: str = "key") -> Any:
+    "`obj` as plain JSON with every tensor/array replaced by its dtype, shape and a digest of all its bytes."
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, (np.generic,)) and not isinstance(obj, np.object_):
+        return dict(__numpy__=str(obj.dtype), value=obj.item())
+    if isinstance(obj, (torch.Tensor, np.ndarray)):
+        if isinstance(obj, torch.Tensor):
+            t = obj.detach().cpu().contiguous()
+            raw = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy().tobytes()
+            kind = "torch"
+        else:
+            if obj.dtype == object:
+                raise TypeError(f"config_hash: {where} is an object-dtype numpy array; its content cannot be hashed exactly.")
+            t, raw, kind = obj, np.ascontiguousarray(obj).tobytes(), "numpy"
+        return {f"__{kind}__": str(t.dtype), "shape": list(t.shape), "sha256": hashlib.sha256(raw).hexdigest()}
+    if isinstance(obj, Mapping):
+        return {k: _exact(v, f"{where}[{k!r}]") for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_exact(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, (Path, torch.dtype, torch.device, np.dtype)):
+        return str(obj)
+    raise TypeError(f"config_hash: {where} is a {type(obj).__name__}, which has no exact JSON form; use str, numbers, "
+                    f"bools, None, lists, tuples, dicts, Paths, torch/numpy dtypes, tensors or numpy arrays.")
+
+
 def config_hash(obj: Any) -> str:
-    "A short stable hash of a JSON-able object (dict keys sorted)."
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    """A short stable hash of a configuration: JSON with dict keys sorted; tensors and arrays are hashed by dtype,
+    shape and every byte (never by their abbreviated `str`). Anything else without an exact form is refused."""
+    return hashlib.sha256(json.dumps(_exact(obj), sort_keys=True).encode()).hexdigest()[:12]
 
-
+# %% ../../nbs/00_core.ipynb #718f5183
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     "Write `data` to `path` through a temp file in the same folder, fsync, then rename: a reader sees the old file or the new one, never half."
     path = Path(path)
@@ -213,16 +252,89 @@ def refresh_requested() -> bool:
     return os.environ.get("VISIONBOOK_REFRESH", "0") not in ("", "0", "false", "False")
 
 
+_TAG = "__vb__"
+
+
+def _to_json(v: Any, where: str = "value") -> Any:
+    "`v` as JSON that `_from_json` turns back into the same types; a TypeError naming the part that cannot be stored."
+    if v is None or type(v) in (bool, int, float, str):
+        return v
+    if isinstance(v, torch.Tensor):
+        if v.is_complex() or v.dtype.is_floating_point and v.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64) \
+                or v.layout != torch.strided:
+            raise TypeError(f"cached: {where} is a {v.dtype} {v.layout} tensor, which cannot be stored.")
+        return {_TAG: "tensor", "dtype": str(v.dtype).removeprefix("torch."), "data": v.detach().cpu().tolist(), "shape": list(v.shape)}
+    if isinstance(v, np.ndarray) or isinstance(v, np.generic):
+        if v.dtype.kind not in "biuf":
+            raise TypeError(f"cached: {where} is a numpy value of dtype {v.dtype}, which cannot be stored (only bool, int, float).")
+        if isinstance(v, np.generic):
+            return {_TAG: "npscalar", "dtype": str(v.dtype), "data": v.item()}
+        return {_TAG: "ndarray", "dtype": str(v.dtype), "data": v.tolist(), "shape": list(v.shape)}
+    if isinstance(v, str):                                  # str subclasses (e.g. torch.__version__) as plain str
+        return str(v)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v) if isinstance(v, float) else int(v)
+    if isinstance(v, tuple) and type(v) in (tuple, torch.Size):      # torch.Size comes back as a plain tuple
+        return {_TAG: "tuple", "data": [_to_json(x, f"{where}[{i}]") for i, x in enumerate(v)]}
+    if isinstance(v, list) and type(v) is list:
+        return [_to_json(x, f"{where}[{i}]") for i, x in enumerate(v)]
+    if isinstance(v, dict):                                 # OrderedDict/defaultdict come back as a plain dict
+        if all(type(k) is str for k in v) and _TAG not in v:
+            return {k: _to_json(x, f"{where}[{k!r}]") for k, x in v.items()}
+        if not all(k is None or type(k) in (bool, int, float, str) for k in v):
+            raise TypeError(f"cached: {where} has a key of type {type(next(k for k in v if type(k) not in (bool, int, float, str))).__name__}; "
+                            f"dict keys must be str, int, float, bool or None.")
+        return {_TAG: "dict", "data": [[k, _to_json(x, f"{where}[{k!r}]")] for k, x in v.items()]}
+    raise TypeError(f"cached: {where} is a {type(v).__name__}, which cannot be stored as JSON; return numbers, str, bool, "
+                    f"None, lists, tuples, dicts, tensors or numpy arrays/scalars (convert it, e.g. with float() or .tolist()).")
+
+
+def _from_json(v: Any) -> Any:
+    "Inverse of `_to_json`."
+    if isinstance(v, list):
+        return [_from_json(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    tag = v.get(_TAG)
+    if tag is None:
+        return {k: _from_json(x) for k, x in v.items()}
+    if tag == "tensor":
+        return torch.tensor(v["data"], dtype=getattr(torch, v["dtype"])).reshape(v["shape"])
+    if tag == "ndarray":
+        return np.array(v["data"], dtype=v["dtype"]).reshape(v["shape"])
+    if tag == "npscalar":
+        return np.dtype(v["dtype"]).type(v["data"])
+    if tag == "tuple":
+        return tuple(_from_json(x) for x in v["data"])
+    if tag == "dict":
+        return {k: _from_json(x) for k, x in v["data"]}
+    raise ValueError(f"unknown stored type {tag!r}")
+
+# %% ../../nbs/00_core.ipynb #3641d682
+CACHE_FORMAT = 2
+"Version of the cache file layout; files of another version (or unreadable ones) are recomputed with a warning."
+
+
 def cached(name: str, key: Any, fn: Callable[[], Any], *, refresh: bool | None = None,
            cache_dir: str | Path | None = None) -> Any:
-    "`fn()`, stored as JSON under `cache_dir/name-<hash(key)>.json` and reused while `key` is unchanged (`$VISIONBOOK_REFRESH=1` recomputes)."
+    """`fn()`, stored as JSON under `cache_dir/name-<config_hash(key)>.json` and reused while `key` is unchanged
+    (`$VISIONBOOK_REFRESH=1` recomputes). Tensors, numpy arrays and scalars, tuples and dicts with non-str keys
+    come back as the same types; a value with anything else is refused (TypeError) before it is written. A cache
+    file that is truncated, corrupt or of an older layout is not trusted: it is recomputed, with a warning."""
     if refresh is None:
         refresh = refresh_requested()
     path = Path(setting("cache_dir", cache_dir)) / f"{name}-{config_hash(key)}.json"
     if path.is_file() and not refresh:
-        return json.loads(path.read_text())["value"]
+        try:
+            stored = json.loads(path.read_text())
+            if not isinstance(stored, dict) or stored.get("format") != CACHE_FORMAT or "value" not in stored:
+                raise ValueError(f"not a cache file of format {CACHE_FORMAT}")
+            return _from_json(stored["value"])
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+            warnings.warn(f"cache file {path} is unreadable ({e}); recomputing it.", stacklevel=2)
     value = fn()
-    atomic_write_bytes(path, json.dumps(dict(name=name, key=key, value=value), default=str).encode())
+    data = json.dumps(dict(name=name, format=CACHE_FORMAT, key=_exact(key), value=_to_json(value))).encode()
+    atomic_write_bytes(path, data)
     return value
 
 # %% ../../nbs/00_core.ipynb #7f70a4dd

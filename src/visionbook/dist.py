@@ -18,7 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
-from .core import check_tensor, get_device, setting, tier_config
+from .core import check_choice, check_tensor, get_device, setting, tier_config
 from .learner import Progress, Task, freeze, load_weights, rmsprop_tf, sgd, step_decay
 
 # %% auto #0
@@ -74,6 +74,11 @@ def _check_pair(z_s: torch.Tensor, z_t: torch.Tensor) -> None:
     if z_s.shape != z_t.shape:
         raise ValueError(f"student logits z_s {tuple(z_s.shape)} and teacher logits z_t {tuple(z_t.shape)} must have "
                          f"the same shape: (B, C) or (N, C, H, W) with the same number of classes.")
+    if z_s.shape[1] < 2:
+        raise ValueError(f"distillation losses need logits of at least 2 classes (dim 1), got shape {tuple(z_s.shape)}: over one "
+                         f"class the softmax is the constant 1, so the loss would be constant with zero gradient.")
+    if z_s.numel() == 0:
+        raise ValueError(f"the logits are empty (shape {tuple(z_s.shape)}); the loss of an empty batch is undefined.")
 
 
 def dist_loss(z_s: torch.Tensor, z_t: torch.Tensor, tau: float = 1.0, beta: float = 1.0, gamma: float = 1.0,
@@ -206,6 +211,9 @@ def renormalize(x: torch.Tensor, src: tuple[Sequence[float], Sequence[float]],
     x: (B, C, H, W); means/stds per channel (length C or 1)."""
     check_tensor(x, "x", ndim=4, dtype="float")
     (ms, ss), (md, sd) = src, dst
+    for n, v in (("src mean", ms), ("src std", ss), ("dst mean", md), ("dst std", sd)):
+        if len(v) not in (1, x.shape[1]):
+            raise ValueError(f"{n} has {len(v)} entries; expected 1 or one per channel ({x.shape[1]}).")
     view = lambda v: torch.as_tensor(v, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
     # x_pixels = x * std_src + mean_src;  x_dst = (x_pixels - mean_dst) / std_dst
     return (x * view(ss) + view(ms) - view(md)) / view(sd)
@@ -229,6 +237,12 @@ class DistillationTask(Task):
                  kd_schedule: Callable[[int, int], float] | None = None, label_smoothing: float = 0.0,
                  eval_teacher: bool = False):
         super().__init__()
+        if not callable(kd_loss) or isinstance(kd_loss, str):
+            raise TypeError(f"kd_loss must be a callable (z_s, z_t) -> scalar such as DISTLoss() or KDLoss(4.0), got {kd_loss!r}; "
+                            f"for a method by name use distill_task(method, ...) with method in {list(METHODS)}.")
+        for n, v in (("alpha_ce", alpha_ce), ("alpha_kd", alpha_kd), ("label_smoothing", label_smoothing)):
+            if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise ValueError(f"{n} must be a finite number >= 0, got {v!r}.")
         self.student = student
         self.teacher = freeze(teacher) if teacher is not None else None
         self.kd = kd_loss
@@ -330,6 +344,10 @@ def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 512, tra
     """Logits of `model` (in eval mode) on the tensor `x` (N, ...), batch by batch -> (N, K) float32 on CPU.
 
     `transform(xb) -> xb` prepares each batch (e.g. uint8 -> normalised float). For cached teacher logits."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
     device = get_device(device)
     was = model.training
     model.eval().to(device)
@@ -348,6 +366,8 @@ def privileged_mixture(strength: float = 0.7, n_super: int = 10, per_super: int 
 
     Returns dict with x_train (N, d), y_train (N,), t_train (N, K) Bayes-teacher logits, and the same for test.
     Means are drawn from `seed`; train and test samples from seeds 1 and 2; labels are uniform over K classes."""
+    if not (isinstance(strength, (int, float)) and math.isfinite(strength) and strength >= 0):
+        raise ValueError(f"strength must be a finite number >= 0 (0: the privileged view carries no information), got {strength!r}.")
     K = n_super * per_super
     g = torch.Generator().manual_seed(seed)
     sup = torch.randn(n_super, d, generator=g)
@@ -377,8 +397,7 @@ METHODS = {
 
 def distill_task(method: str, student: nn.Module, teacher: nn.Module | None = None, **kw) -> DistillationTask:
     "A `DistillationTask` for one of `METHODS` (CE uses a zero KD weight, so every method shares one code path)."
-    if method not in METHODS:
-        raise KeyError(f"method must be one of {list(METHODS)}, got {method!r}.")
+    check_choice(method, "method", METHODS)
     make, a_ce, a_kd = METHODS[method]
     return DistillationTask(student, teacher, make() if make is not None else KDLoss(1.0), a_ce, a_kd, **kw)
 
@@ -432,7 +451,15 @@ def main(scale: str = "gpu", data: str | Path | None = None, teacher: str = "res
 
     `scale`: "gpu" (B1 for 1 epoch) or "full" (the whole recipe); keyword overrides win. `kd`: "dist" (CE + 2 DIST at
     `tau`) or "kd" (0.9 CE + 1.0 KD at T = 4) or "ce". Returns the final validation metrics and where the run wrote."""
+    check_choice(kd, "kd", ("dist", "kd", "ce"))                       # every choice checked before anything is built
+    check_choice(recipe, "recipe", (None, *IMAGENET_RECIPES))
+    check_choice(amp, "amp", ("auto", "bf16", "fp16", None))             # the Learner's amp choices
+    if not tau > 0:
+        raise ValueError(f"tau must be > 0, got {tau}.")
     import timm
+    for role, name in (("teacher", teacher), ("student", student)):
+        if not timm.is_model(name):
+            raise ValueError(f"{role} {name!r} is not a timm model name (see timm.list_models()).")
     from visionbook.data import IMAGENET_MEAN, IMAGENET_STD, imagenet_loaders, vit_transforms
     from visionbook.learner import EMA, ChannelsLast, Compile, Learner, Precision, StopAt
     cfg = tier_config(scale, ci=dict(recipe="b1", epochs=1), gpu=dict(recipe="b1", epochs=1), full=dict(recipe="b1"))

@@ -29,8 +29,8 @@ __all__ = ['MASK_VALUE', 'STRATEGIES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'unit_gr
            'knapsack_pack', 'group_windows', 'attention_cost', 'search_group_size', 'min_bins_brute_force',
            'WindowGroupingPlan', 'window_ids', 'build_window_plan', 'visible_coords', 'merge_index', 'GreenPlan',
            'GroupWindowAttention', 'GreenSwinBlock', 'SparsePatchMerging', 'PatchEmbed', 'GreenSwinStage',
-           'GreenSwinEncoder', 'encoder_macs', 'sincos_pos_embed_2d', 'GreenMIMDecoder', 'patchify', 'unpatchify',
-           'greenmim_loss', 'GreenMIM', 'no_weight_decay_names', 'greenmim_swin_tiny_patch4_window7_224',
+           'GreenSwinEncoder', 'encoder_macs', 'check_plan', 'sincos_pos_embed_2d', 'GreenMIMDecoder', 'patchify',
+           'unpatchify', 'greenmim_loss', 'GreenMIM', 'no_weight_decay_names', 'greenmim_swin_tiny_patch4_window7_224',
            'greenmim_swin_base_patch4_window7_224', 'greenmim_swin_base_patch4_window14_224',
            'greenmim_swin_large_patch4_window14_224', 'remap_authors_checkpoint', 'encoder_to_timm', 'timm_to_encoder',
            'SimMIMSwin', 'GreenMIMTask', 'pretrain_transform', 'main']
@@ -41,7 +41,7 @@ MASK_VALUE = -100.0  # additive mask between tokens that must not attend (Swin's
 
 def unit_grid(img_size: int, unit: int = 32) -> int:
     "Side of the mask-unit grid: `img_size / unit` (raises unless the image is a whole number of units)."
-    if img_size % unit:
+    if unit < 1 or img_size < unit or img_size % unit:
         raise ValueError(f"img_size must be a multiple of the mask unit {unit} px, got {img_size}.")
     return img_size // unit
 
@@ -52,6 +52,8 @@ def random_unit_mask(num_units: int, ratio: float = 0.75, generator: torch.Gener
     Keeps floor(num_units * (1 - ratio)) units visible (at least one), as the authors do (12 of 49 at 0.75)."""
     if not 0.0 <= ratio < 1.0:
         raise ValueError(f"mask ratio must be in [0, 1), got {ratio}.")
+    if num_units < 1:
+        raise ValueError(f"num_units must be >= 1, got {num_units}.")
     keep = max(1, int(num_units * (1 - ratio)))
     order = torch.randperm(num_units, generator=generator)
     mask = torch.ones(num_units, dtype=torch.bool)
@@ -508,6 +510,8 @@ class GreenSwinEncoder(nn.Module):
         check_tensor(x, "x", shape=(None, self.in_chans, self.img_size, self.img_size), dtype="float")
         if plan is None:
             plan = self.make_plan(mask).to(x.device)
+        else:
+            check_plan(self, plan, mask)
         x = self.patch_embed(x).index_select(1, plan.vis_index)
         for s, layer in enumerate(self.layers):
             if s > 0:
@@ -536,6 +540,31 @@ def encoder_macs(enc: GreenSwinEncoder, plan: GreenPlan | None = None, mlp_ratio
             else:
                 total += 2 * N * enc.windows[s] ** 2 * C[s]
     return total
+
+# %% ../../nbs/12_greenmim.ipynb #0dc0d0dd
+def check_plan(enc: GreenSwinEncoder, plan: GreenPlan, mask: torch.Tensor | None = None) -> GreenPlan:
+    "Raise a clear error unless `plan` was built for `enc`'s geometry (and for `mask`, when one is given too)."
+    if not isinstance(plan, GreenPlan):
+        raise TypeError(f"plan must be a GreenPlan (from encoder.make_plan(mask)), got {type(plan).__name__}.")
+    n, ut = plan.unit_mask.numel(), 2 ** (enc.n_stages - 1)
+    side = math.isqrt(n)
+    if n != enc.num_units:
+        raise ValueError(f"the plan was built for a {side}x{side} unit grid ({n} units: {side * enc.unit}-pixel images "
+                         f"with {enc.unit}-pixel units), but this encoder has {enc.units}x{enc.units} units "
+                         f"({enc.img_size}-pixel images); build the plan with this encoder's make_plan.")
+    if len(plan.coords) != enc.n_stages or len(plan.windows) != enc.n_stages or len(plan.merges) != enc.n_stages - 1:
+        raise ValueError(f"the plan has {len(plan.coords)} stages but the encoder has {enc.n_stages}; "
+                         f"build the plan with this encoder's make_plan.")
+    visible = int((~plan.unit_mask).sum())
+    for s, c in enumerate(plan.coords):
+        want = visible * (ut // 2 ** s) ** 2
+        if c.shape[0] != want or (c.numel() and int(c.max()) >= enc.grids[s]):
+            raise ValueError(f"plan stage {s} has {c.shape[0]} tokens on a grid up to {int(c.max()) + 1 if c.numel() else 0}, but this "
+                             f"encoder expects {want} visible tokens on a {enc.grids[s]}x{enc.grids[s]} grid; "
+                             f"build the plan with this encoder's make_plan.")
+    if mask is not None and mask.numel() == n and not torch.equal(mask.detach().cpu().bool().flatten(), plan.unit_mask.flatten()):
+        raise ValueError("both a mask and a plan were given, and the plan was built for another mask; pass one of them.")
+    return plan
 
 # %% ../../nbs/12_greenmim.ipynb #daf75f3f
 def sincos_pos_embed_2d(dim: int, grid: int) -> torch.Tensor:
@@ -584,12 +613,19 @@ class GreenMIMDecoder(nn.Module):
 
 def patchify(img: torch.Tensor, unit: int) -> torch.Tensor:
     "(B, C, H, W) -> (B, L, unit*unit*C), pixel order (p, q, c) inside a unit, units in raster order."
+    check_tensor(img, "img", ndim=4)
+    if img.shape[-1] % unit or img.shape[-2] % unit:
+        raise ValueError(f"img {tuple(img.shape)} must have H and W multiples of the unit {unit}.")
     return rearrange(img, "b c (h p) (w q) -> b (h w) (p q c)", p=unit, q=unit)
 
 
 def unpatchify(x: torch.Tensor, unit: int, channels: int) -> torch.Tensor:
     "Inverse of `patchify`: (B, L, unit*unit*C) -> (B, C, H, W)."
-    h = int(round(math.sqrt(x.shape[1])))
+    check_tensor(x, "x", ndim=3)
+    h = math.isqrt(x.shape[1])
+    if h * h != x.shape[1] or x.shape[2] != unit * unit * channels:
+        raise ValueError(f"x must be (B, L, unit*unit*C) = (B, h*h, {unit * unit * channels}) with a square number of units, "
+                         f"got {tuple(x.shape)}.")
     return rearrange(x, "b (h w) (p q c) -> b c (h p) (w q)", h=h, p=unit, q=unit, c=channels)
 
 
@@ -647,6 +683,8 @@ class GreenMIM(nn.Module):
         if plan is None:
             mask = self.sample_mask() if mask is None else mask
             plan = self.encoder.make_plan(mask).to(img.device)
+        else:
+            check_plan(self.encoder, plan, mask)
         mask = plan.unit_mask
         pred = self.decoder(self.encoder(img, plan=plan), mask, plan.unit_index)
         loss = greenmim_loss(pred, img, mask, self.encoder.unit, self.norm_pix, reduction)
@@ -776,6 +814,8 @@ class GreenMIMTask(Task):
 
     def __init__(self, model: GreenMIM, cache_size: int = 4096, val_seed: int = 1234):
         super().__init__()
+        if not isinstance(model, GreenMIM):
+            raise TypeError(f"GreenMIMTask needs a GreenMIM model (encoder + decoder), got {type(model).__name__}.")
         self.model, self.cache_size, self.val_seed = model, cache_size, val_seed
         self._cache: dict[bytes, GreenPlan] = {}
         self.plan_ms: list[float] = []

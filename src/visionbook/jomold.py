@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from einops import rearrange, reduce
 
 
-from .core import cached, check_tensor, env_info, register_model, seed_everything, setting, tier_config
+from .core import cached, check_choice, check_tensor, env_info, register_model, seed_everything, setting, tier_config
 from .data import DataNotFoundError, TensorLoader
 from .learner import Callback, Learner, Metrics, Precision, Task, adam, step_decay
 
@@ -45,6 +45,9 @@ def _as_bool_array(x: Any, name: str, shape: tuple | None = None) -> np.ndarray:
     x = np.asarray(x)
     if x.ndim != 3:
         raise ValueError(f"{name} must have shape (videos, classes, segments), got {x.shape}.")
+    if 0 in x.shape:
+        raise ValueError(f"{name} has shape {x.shape}: AVVP scores of zero videos, classes or segments are undefined "
+                         f"(the evaluator would report a perfect 100 for an empty set, so it is refused).")
     if shape is not None and x.shape != shape:
         raise ValueError(f"{name} has shape {x.shape}, but the first array has {shape}; all four must agree.")
     if x.dtype != np.bool_:
@@ -136,6 +139,10 @@ def avvp_scores(pred_a: Any, pred_v: Any, gt_a: Any, gt_v: Any, per_video: bool 
 def segment_predictions(out: Mapping[str, torch.Tensor], masking: str = "jomold", threshold: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
     """Boolean (B, C, T) audio and visual predictions from a model output dict (`frame_prob` (B, T, 2, C),
     `p`, `p_a`, `p_v` (B, C)); `masking` "jomold" (audio by p_a, visual by p_v) or "han" (both by p)."""
+    need = ("frame_prob", "p_a", "p_v") if masking == "jomold" else ("frame_prob", "p")
+    missing = [k for k in need if k not in out]
+    if missing:
+        raise KeyError(f"segment_predictions(masking={masking!r}) needs model outputs {list(need)}; missing {missing}.")
     fp = out["frame_prob"]
     check_tensor(fp, "frame_prob", ndim=4)
     if masking == "jomold":
@@ -159,7 +166,10 @@ def dense_labels(filenames: Sequence[str], rows, classes: Sequence[str] = LLP_CL
             continue
         if ev not in cls:
             raise ValueError(f"unknown class {ev!r} for video {f} (known: the {len(classes)} LLP classes).")
-        on, off = int(on), int(off)
+        try:
+            on, off = int(on), int(off)
+        except (TypeError, ValueError):
+            raise ValueError(f"onset/offset of video {f}, class {ev} must be integers, got {on!r}, {off!r}.") from None
         if not 0 <= on < off <= T:
             raise ValueError(f"bad span [{on}, {off}) for video {f}, class {ev}: expected 0 <= onset < offset <= {T}.")
         gt[where[f], cls[ev], on:off] = True
@@ -267,7 +277,10 @@ def clamped_bce(p: torch.Tensor, target: torch.Tensor, eps: float = 1e-7, reduct
 
 def nce_loss(sims: torch.Tensor, smoothing: float = 0.1) -> torch.Tensor:
     "JoMoLD's contrastive term: -mean log sum_s q_s softmax(sims)_s, with q = 1-smoothing on the diagonal. sims (B, T, T)."
+    check_tensor(sims, "sims", ndim=3, dtype="float")
     T = sims.shape[-1]
+    if sims.shape[-2] != T or T < 2:
+        raise ValueError(f"sims must be (B, T, T) similarities with T >= 2 segments, got {tuple(sims.shape)}.")
     prob = sims.softmax(-1)
     q = torch.full_like(prob, smoothing / (T - 1))
     q.diagonal(dim1=-2, dim2=-1).fill_(1 - smoothing)
@@ -318,8 +331,12 @@ def select_noisy_labels(loss_a: torch.Tensor, loss_v: torch.Tensor, positive: to
 def warmup_ratio(ratio: torch.Tensor, epoch: int, batch: int, iters_per_epoch: int, mode: str = "as_coded",
                  warm_up_epoch: float = 0.9) -> torch.Tensor:
     "The noise ratios used at (1-based) `epoch`, 0-based `batch`: modes as_coded | linear | none."
+    check_choice(mode, "warm-up mode", ("as_coded", "linear", "none"))
     if mode == "none":
         return ratio
+    if iters_per_epoch < 1 or epoch < 1 or batch < 0 or not warm_up_epoch > 0:
+        raise ValueError(f"warmup_ratio needs iters_per_epoch >= 1, a 1-based epoch, batch >= 0 and warm_up_epoch > 0; "
+                         f"got iters_per_epoch={iters_per_epoch}, epoch={epoch}, batch={batch}, warm_up_epoch={warm_up_epoch}.")
     t = (epoch - 1) * iters_per_epoch + batch
     if mode == "as_coded":
         # r <- min(r, r * t / (w I)) applied to the *running* r from the epoch's first batch on
@@ -331,6 +348,9 @@ def warmup_ratio(ratio: torch.Tensor, epoch: int, batch: int, iters_per_epoch: i
 # %% ../../nbs/13_jomold.ipynb #161b23bb
 def mean_of_batch_means(p: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
     "Column means of p (N, C); with `batch_size`, the mean of per-batch means as the official loop computes it (last batch weighs as much)."
+    check_tensor(p, "p", ndim=2, dtype="float")
+    if len(p) == 0 or (batch_size is not None and batch_size < 1):
+        raise ValueError(f"mean_of_batch_means needs rows and batch_size >= 1, got p {tuple(p.shape)} and batch_size={batch_size}.")
     if batch_size is None:
         return p.mean(0)
     return torch.stack([c.mean(0) for c in torch.split(p, batch_size)]).mean(0)
@@ -390,10 +410,22 @@ def _read_csv(path: Path, columns: Sequence[str]):
         raise DataNotFoundError(f"LLP file {path} is missing. Expected the official layout under {path.parent}: "
                                 f"{', '.join(LLP_SPLITS.values())}, AVVP_eval_audio.csv, AVVP_eval_visual.csv and feats/"
                                 f"{{vggish,res152,r2plus1d_18}}/<id>.npy (see the HAN repository's README for the download).")
-    df = pd.read_csv(path, sep="\t", header=0)
+    try:
+        df = pd.read_csv(path, sep="\t", header=0)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not a readable tab-separated CSV ({type(e).__name__}: {str(e).strip()}); "
+                         f"expected columns {list(columns)}.") from None
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(f"{path} lacks column(s) {missing}: expected tab-separated columns {list(columns)}, got {list(df.columns)}.")
+    bad = df[list(columns)].isna().any(axis=1)
+    for c in ("onset", "offset"):
+        if c in columns:
+            v = pd.to_numeric(df[c], errors="coerce")
+            bad |= v.isna() | (v != v.round())
+    if bad.any():
+        raise ValueError(f"{path}: data row(s) {bad[bad].index[:5].tolist()} have missing or non-integer values in {list(columns)} "
+                         f"(a truncated or hand-edited file?).")
     return df
 
 
@@ -423,9 +455,14 @@ def load_llp(root: str | Path, split: str = "train", *, dims: Mapping[str, int] 
             p = root / "feats" / folder / f"{f[:11]}.npy"
             if not p.is_file():
                 raise DataNotFoundError(f"missing feature file {p} (video {f}, split {split}); expected feats/{folder}/<first 11 chars of filename>.npy.")
-            a = np.load(p, allow_pickle=False)
+            try:
+                a = np.load(p, allow_pickle=False)
+            except (ValueError, OSError, EOFError) as e:
+                raise ValueError(f"{p} is not a readable .npy array ({e}); expected {want[key]} float {folder} features.") from None
             if a.shape != want[key]:
                 raise ValueError(f"{p} has shape {a.shape}, expected {want[key]} ({folder} features).")
+            if a.dtype.kind not in "biuf" or not np.isfinite(a).all():
+                raise ValueError(f"{p} holds {'non-numeric' if a.dtype.kind not in 'biuf' else 'NaN or inf'} values; expected finite {folder} features.")
             out[i] = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
         feats[key] = out
     gt_a = gt_v = None
@@ -552,6 +589,9 @@ class AVVPTask(Task):
                  visual_weight: float = 1.0, video_weight: float = 1.0, nce_weight: float = 0.0, nce_smooth: float = 0.1,
                  a_smooth: float = 1.0, v_smooth: float = 0.9, clamp: float = 1e-7):
         super().__init__()
+        check_choice(masking, "masking", ("jomold", "han"))
+        if not isinstance(model, MMILNet):
+            raise TypeError(f"model must be an MMILNet (e.g. timm.create_model('jomold_mmil')), got {type(model).__name__}.")
         self.model, self.with_ca, self.masking = model, with_ca, masking
         self.w = dict(a=audio_weight, v=visual_weight, p=video_weight, nce=nce_weight)
         self.nce_smooth, self.a_smooth, self.v_smooth, self.clamp = nce_smooth, a_smooth, v_smooth, clamp
@@ -598,6 +638,12 @@ class JoMoLDTask(AVVPTask):
         super().__init__(model, **kw)
         self.register_buffer("ratio_a", torch.as_tensor(np.asarray(ratio_a), dtype=torch.float64))
         self.register_buffer("ratio_v", torch.as_tensor(np.asarray(ratio_v), dtype=torch.float64))
+        check_choice(warmup, "warmup", ("as_coded", "linear", "none"))
+        check_choice(selection, "selection", ("joint", "intra"))
+        C = model.fc_prob.out_features if hasattr(model, "fc_prob") else None
+        for n, r in (("ratio_a", self.ratio_a), ("ratio_v", self.ratio_v)):
+            if r.ndim != 1 or (C is not None and len(r) != C) or not ((r >= 0) & (r <= 1)).all():
+                raise ValueError(f"{n} must be per-class noise ratios in [0, 1] of shape ({C},), got shape {tuple(r.shape)}.")
         self.warmup, self.warm_up_epoch, self.selection = warmup, warm_up_epoch, selection
         self.truth = truth
         self.stats: dict[int, dict[str, int]] = {}

@@ -151,25 +151,42 @@ def peak_memory(fn: Callable[[], Any], device: str | torch.device | None = None)
     return m.peak
 
 # %% ../../nbs/03_measure.ipynb #2b83ede7
+def _json_number(v: Any) -> Any:
+    "`json.dumps` hook for results: numpy/torch scalars -> numbers, arrays/tensors -> lists; anything else is refused."
+    import numpy as np
+    if isinstance(v, np.generic) and v.dtype.kind in "biuf":
+        return v.item()
+    if isinstance(v, (np.ndarray, torch.Tensor)) and (v.dtype.kind in "biuf" if isinstance(v, np.ndarray) else not v.is_complex()):
+        return v.tolist()
+    raise TypeError(f"results can hold numbers, str, bool, None, lists, dicts, numpy values and tensors; got a "
+                    f"{type(v).__name__} ({str(v)[:60]!r}): convert it first.")
+
+
 def save_results(name: str, data: Mapping[str, Any], results_dir: str | Path | None = None) -> Path:
-    "Write `{'name', 'env': env_info(), 'results': data}` to `results_dir/<name>.json` atomically."
+    "Write `{'name', 'env': env_info(), 'results': data}` to `results_dir/<name>.json` atomically (nothing is written if `data` cannot be stored)."
     if not name or "/" in name or name.startswith("."):
         raise ValueError(f"results name must be a plain file stem, got {name!r}.")
+    if not isinstance(data, Mapping):
+        raise TypeError(f"save_results needs a dict of results, got {type(data).__name__}.")
     path = Path(setting("results_dir", results_dir)) / f"{name}.json"
     payload = dict(name=name, env=env_info(), results=dict(data))
-    atomic_write_bytes(path, json.dumps(payload, indent=1, default=float).encode())
+    atomic_write_bytes(path, json.dumps(payload, indent=1, default=_json_number).encode())
     return path
 
 
 def load_results(name: str, results_dir: str | Path | None = None) -> dict[str, Any] | None:
-    "The payload `save_results` wrote (keys name, env, results), or None when there is no such file."
+    "The payload `save_results` wrote (keys name, env, results), or None when there is no such file; a damaged file is a ValueError naming it."
     path = Path(setting("results_dir", results_dir)) / f"{name}.json"
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as e:
+        payload = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"{path} is not valid JSON ({e}); delete it or re-run the benchmark that writes it.") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("results"), dict):
+        raise ValueError(f"{path} is not a results file: expected a JSON object with a 'results' object (as save_results "
+                         f"writes), got {sorted(payload) if isinstance(payload, dict) else type(payload).__name__}.")
+    return payload
 
 # %% ../../nbs/03_measure.ipynb #8a5f8704
 LEDGER_COLUMNS = ("claim", "paper", "ours", "unit", "ratio", "data", "hardware", "date", "note")
