@@ -19,7 +19,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from visionbook import core, data, dist, greenmim as gm, jomold as jm, lightvit as lv, measure
+from visionbook import core, data, dist, greenmim as gm, jomold as jm, lightvit as lv, measure, testing
 from visionbook.learner import CheckpointError, load_checkpoint, load_weights
 
 z = torch.zeros
@@ -150,8 +150,8 @@ ROWS = [
     ("check_tensor inf", lambda t: core.check_tensor(torch.tensor([float("inf")]), "x", finite=True), ValueError, "NaN or inf"),
     ("check_choice typo", lambda t: core.check_choice("dis", "kd", ("dist", "kd", "ce")), ValueError, "kd must be one of ['dist', 'kd', 'ce'], got 'dis' (did you mean 'dist'?)"),
     ("check_choice ok", lambda t: core.check_choice("ce", "kd", ("dist", "kd", "ce")), "ok", lambda v: v == "ce"),
-    ("raises wrong message", lambda t: core.raises(ValueError, lambda: (_ for _ in ()).throw(ValueError("a")), match="b"), AssertionError, "lacks 'b'"),
-    ("raises no error", lambda t: core.raises(ValueError, lambda: None), AssertionError, "did not raise ValueError"),
+    ("raises wrong message", lambda t: testing.raises(ValueError, lambda: (_ for _ in ()).throw(ValueError("a")), match="b"), AssertionError, "lacks 'b'"),
+    ("raises no error", lambda t: testing.raises(ValueError, lambda: None), AssertionError, "did not raise ValueError"),
     # ---------------------------------------------------------------- core: config_hash and cached
     ("hash 10k tensors differ", lambda t: core.config_hash(dict(w=A10)) != core.config_hash(dict(w=B10)), "ok", lambda v: v is True),
     ("hash 10k arrays differ", lambda t: core.config_hash(A10.numpy()) != core.config_hash(B10.numpy()), "ok", lambda v: v is True),
@@ -267,10 +267,10 @@ ROWS = [
     ("checkpoint pickled code", lambda t: load_checkpoint((torch.save({"f": _write}, t / "code.pt"), t / "code.pt")[1]), CheckpointError, "refused"),
     ("weights missing", lambda t: load_weights(nn.Linear(1, 1), t / "none.safetensors"), CheckpointError, "no weights file"),
     ("weights corrupt safetensors", lambda t: load_weights(nn.Linear(1, 1), _write(t / "c.safetensors", b"\x00" * 16)), CheckpointError, "c.safetensors is not a readable safetensors file"),
-    pytest.param("weights bare tensor", lambda t: load_weights(nn.Linear(1, 1), (torch.save(torch.ones(2), t / "bare.pt"), t / "bare.pt")[1]),
-                 CheckpointError, "state_dict", marks=pytest.mark.xfail(strict=True, reason="learner.py (lead): load_weights must say it expected a dict of tensors")),
-    pytest.param("weights list", lambda t: load_weights(nn.Linear(1, 1), (torch.save([torch.ones(2)], t / "list.pt"), t / "list.pt")[1]),
-                 CheckpointError, "state_dict", marks=pytest.mark.xfail(strict=True, reason="learner.py (lead): load_weights must say it expected a dict of tensors")),
+    ("weights bare tensor", lambda t: load_weights(nn.Linear(1, 1), (torch.save(torch.ones(2), t / "bare.pt"), t / "bare.pt")[1]),
+     CheckpointError, "state_dict"),
+    ("weights list", lambda t: load_weights(nn.Linear(1, 1), (torch.save([torch.ones(2)], t / "list.pt"), t / "list.pt")[1]),
+     CheckpointError, "state_dict"),
     # ---------------------------------------------------------------- dist
     ("dist shapes differ", lambda t: dist.dist_loss(torch.randn(8, 10), torch.randn(8, 9)), ValueError, "same shape"),
     ("dist int logits", lambda t: dist.dist_loss(torch.randint(0, 5, (8, 10)), torch.randn(8, 10)), TypeError, "dtype float"),
