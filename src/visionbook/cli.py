@@ -19,12 +19,14 @@ def _value(s: str):
 
 
 def parse_cli(argv: list[str] | None = None) -> tuple[str, str | None, dict]:
-    "Parse `CHAPTER [--scale TIER] [--key value ...]` into (chapter, scale, overrides)."
+    "Parse `CHAPTER [--scale TIER] [--resume] [--smoke] [--key value ...]` into (chapter, scale, overrides)."
     p = argparse.ArgumentParser(prog="python -m visionbook", description="Run a visionbook chapter's experiment.")
     p.add_argument("chapter", help="module name of the chapter, e.g. dist, lightvit, greenmim, jomold")
     p.add_argument("--scale", choices=TIERS, default=None, help="tier (default: the `scale` setting)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoints in the run folder")
+    p.add_argument("--smoke", action="store_true", help="a few steps only, to test the code path")
     args, rest = p.parse_known_args(argv)
-    over = {}
+    over = {k: True for k in ("resume", "smoke") if getattr(args, k)}
     it = iter(rest)
     for tok in it:
         if not tok.startswith("--"):
