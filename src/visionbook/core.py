@@ -272,17 +272,17 @@ def start_run(chapter: str, scale: str | None, overrides: Mapping[str, Any],
               experiment_config: Callable[[str], dict], smoke_config: Mapping[str, Any] | None = None
               ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(configuration, run options) of one `main` call: the tier's `experiment_config(scale)`, updated with
-    `smoke_config` when `smoke` is asked for (override or `$VISIONBOOK_SMOKE`), then with the overrides;
+    `smoke_config` (its keys this tier has) when `smoke` is asked for (override or `$VISIONBOOK_SMOKE`), then with the overrides;
     run options are `scale`, `data`, `out_dir` (the `run_dir`), `resume`, `smoke`. Unknown overrides fail."""
     scale = setting("scale", scale)
     cfg = dict(experiment_config(scale))
-    check_overrides(overrides, [*cfg, *RUN_OPTIONS], chapter)
+    check_overrides(overrides, [*(k for k in cfg if k != "scale"), *RUN_OPTIONS], chapter)   # the tier is `scale=`
     over = dict(overrides)
     opts = dict(scale=scale, data=over.pop("data", None), resume=bool(over.pop("resume", False)),
                 smoke=bool(over.pop("smoke", smoke_requested())))
     opts["out_dir"] = run_dir(chapter, scale, over.pop("out_dir", None))
-    if opts["smoke"]:
-        cfg.update(smoke_config or {})
+    if opts["smoke"]:                       # only the keys this tier has: one smoke table serves every tier
+        cfg.update({k: v for k, v in (smoke_config or {}).items() if k in cfg})
     cfg.update(over)
     opts["published"] = not opts["smoke"] and not over and _jsonable(cfg) == _jsonable(experiment_config(scale))
     return cfg, opts
