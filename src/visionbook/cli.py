@@ -8,7 +8,8 @@ import ast
 import importlib
 import sys
 
-from .core import TIERS, setting
+from .core import TIERS, ConfigError, setting
+from .data import DataNotFoundError
 
 
 def _value(s: str):
@@ -51,7 +52,10 @@ def main(argv: list[str] | None = None):
         raise SystemExit(f"no chapter module visionbook.{chapter}") from None
     if not hasattr(mod, "main"):
         raise SystemExit(f"visionbook.{chapter} has no main(scale=..., **overrides) entry point")
-    return mod.main(scale=setting("scale", scale), **over)
+    try:
+        return mod.main(scale=setting("scale", scale), **over)
+    except (ConfigError, DataNotFoundError) as e:     # a message for the person at the shell, not a traceback
+        raise SystemExit(f"python -m visionbook {chapter}: {e}") from None
 
 # %% auto #0
 __all__ = ['parse_cli', 'main']

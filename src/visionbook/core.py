@@ -21,9 +21,9 @@ import torch
 # %% auto #0
 __all__ = ['DEFAULTS', 'PATH_KEYS', 'TIERS', 'RUN_OPTIONS', 'find_settings_file', 'setting', 'tier_config', 'get_device',
            'seed_everything', 'get_rng_state', 'set_rng_state', 'check_tensor', 'raises', 'config_hash',
-           'atomic_write_bytes', 'refresh_requested', 'cached', 'run_dir', 'check_overrides', 'smoke_requested',
-           'start_run', 'run_unit', 'git_commit', 'env_info', 'write_run_results', 'load_tier_results',
-           'describe_tier_results', 'register_model']
+           'atomic_write_bytes', 'refresh_requested', 'cached', 'ConfigError', 'run_dir', 'check_overrides',
+           'smoke_requested', 'start_run', 'run_unit', 'git_commit', 'env_info', 'write_run_results',
+           'load_tier_results', 'describe_tier_results', 'register_model']
 
 # %% ../../nbs/00_core.ipynb #5bcdb5af
 DEFAULTS: dict[str, str] = dict(
@@ -234,6 +234,10 @@ def cached(name: str, key: Any, fn: Callable[[], Any], *, refresh: bool | None =
     return value
 
 # %% ../../nbs/00_core.ipynb #36d4d359
+class ConfigError(ValueError):
+    "A run asked for something its chapter's configuration does not have (an unknown override, a tier it lacks)."
+
+
 RUN_OPTIONS = ("data", "out_dir", "resume", "smoke")
 "Override keys every chapter's `main` accepts besides its configuration keys."
 
@@ -250,7 +254,7 @@ def run_dir(chapter: str, scale: str, out_dir: str | Path | None = None) -> Path
 
 
 def check_overrides(overrides: Mapping[str, Any], valid: Sequence[str], chapter: str = "") -> None:
-    "Raise a `ValueError` naming each key of `overrides` that is not in `valid`, with the closest valid key and the full list."
+    "Raise a `ConfigError` (a `ValueError`) naming each key of `overrides` not in `valid`, with the closest valid key and the full list."
     import difflib
     unknown = [k for k in overrides if k not in valid]
     if not unknown:
@@ -260,7 +264,7 @@ def check_overrides(overrides: Mapping[str, Any], valid: Sequence[str], chapter:
         close = difflib.get_close_matches(k, list(valid), n=1, cutoff=0.6)
         hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     who = f"{chapter}.main" if chapter else "main"
-    raise ValueError(f"{who}: unknown override {', '.join(hints)}. Valid keys: {', '.join(sorted(valid))}.")
+    raise ConfigError(f"{who}: unknown override {', '.join(hints)}. Valid keys: {', '.join(sorted(valid))}.")
 
 # %% ../../nbs/00_core.ipynb #74c073c2
 def smoke_requested() -> bool:

@@ -428,7 +428,7 @@ def exp1_run(method, strength, seed, epochs, out_dir=None, resume=False):
                     optim="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4, schedule="cosine",
                     progress=False, log_every=1000, seed=seed, eval_every=epochs, out_dir=out_dir)
     learn.fit(epochs, resume=resume)
-    r = learn.last_eval
+    r = getattr(learn, "last_eval", None) or learn.evaluate()     # evaluate: resumed from a finished checkpoint
     return dict(method=method, strength=strength, seed=seed, acc=100 * r["acc"], kl_ts=r["kl_ts"],
                 agree=100 * r["agree"], teacher_acc=100 * r["teacher_acc"])
 
@@ -515,9 +515,9 @@ def exp2(n_train, n_test, seeds, epochs, teacher_epochs, out_dir=None, resume=Fa
                 learn.fit(epochs, resume=resume)
                 h = learn.history()
                 v = h[h.phase == "valid"]
+                ev = getattr(learn, "last_eval", None) or learn.evaluate()   # evaluate: resumed from a finished checkpoint
                 return dict(curve=dict(epoch=v.epoch.tolist(), acc=(100 * v.acc).tolist()),
-                            row=dict(method=method, teacher=tname, seed=seed, acc=100 * learn.last_eval["acc"],
-                                     kl_ts=learn.last_eval["kl_ts"]))
+                            row=dict(method=method, teacher=tname, seed=seed, acc=100 * ev["acc"], kl_ts=ev["kl_ts"]))
             tag = f"{method.replace(' ', '').replace('=', '')}_{tname}_{seed}"
             r = one(None, False) if out_dir is None else run_unit(Path(out_dir) / tag, one, resume)
             curves[f"{method}|{tname}|{seed}"] = r["curve"]

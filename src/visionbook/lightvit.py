@@ -587,8 +587,9 @@ def run_comparison(cfg: dict, dataset: str = "fashion", out_dir: str | Path | No
                 t0 = time.perf_counter()
                 learn.fit(cfg["epochs"], resume=resume)
                 rows = learn.metrics.rows
+                ev = getattr(learn, "last_eval", None) or learn.evaluate()   # evaluate: resumed from a finished checkpoint
                 return dict(
-                    model=name, seed=seed, acc=learn.last_eval["acc"], params=count_params(model),
+                    model=name, seed=seed, acc=ev["acc"], params=count_params(model),
                     macs=count_macs(model, torch.zeros(1, chans, size, size)), seconds=time.perf_counter() - t0,
                     train_loss=[(r["step"], r["value"]) for r in rows if r["phase"] == "train" and r["metric"] == "loss"],
                     valid_acc=[(r["epoch"], r["value"]) for r in rows if r["phase"] == "valid" and r["metric"] == "acc"])
