@@ -297,19 +297,25 @@ def _jsonable(obj: Any) -> Any:
     return json.loads(json.dumps(obj, sort_keys=True, default=str))
 
 
-def run_unit(out_dir: str | Path, fn: Callable[[Path, bool], Any], resume: bool = False) -> Any:
+def run_unit(out_dir: str | Path, fn: Callable[[Path, bool], Any], resume: bool = False, log: Callable | None = print) -> Any:
     """One resumable piece of an experiment: `fn(out_dir, resume)` (which checkpoints into `out_dir`), its
-    JSON-able result kept in `out_dir/result.json`; with `resume=True` a finished piece is read back, not re-run."""
+    JSON-able result kept in `out_dir/result.json`; with `resume=True` a finished piece is read back, not re-run.
+    `log` gets one line when a piece starts and ends (the progress of a long background run)."""
     out_dir = Path(out_dir)
     path = out_dir / "result.json"
+    say = (lambda m: log(f"[{_dt.datetime.now():%H:%M:%S}] {out_dir}: {m}", flush=True)) if log else (lambda m: None)
     if resume and path.is_file():
         try:
-            return json.loads(path.read_text())["value"]
+            value = json.loads(path.read_text())["value"]
         except (json.JSONDecodeError, KeyError):
             raise ValueError(f"{path} is not a result file run_unit wrote; delete it to re-run this piece.") from None
+        say("finished earlier, read back")
+        return value
     out_dir.mkdir(parents=True, exist_ok=True)
+    say("resuming" if resume and any(out_dir.rglob("checkpoint.pt")) else "started")
     value = fn(out_dir, resume)
     atomic_write_bytes(path, json.dumps(dict(value=value), default=float).encode())
+    say("finished")
     return value
 
 # %% ../../nbs/00_core.ipynb #7f70a4dd
