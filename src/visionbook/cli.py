@@ -8,7 +8,8 @@ import ast
 import importlib
 import sys
 
-from .core import TIERS, setting
+from .core import TIERS, ConfigError, setting
+from .data import DataNotFoundError
 
 
 def _value(s: str):
@@ -19,12 +20,14 @@ def _value(s: str):
 
 
 def parse_cli(argv: list[str] | None = None) -> tuple[str, str | None, dict]:
-    "Parse `CHAPTER [--scale TIER] [--key value ...]` into (chapter, scale, overrides)."
+    "Parse `CHAPTER [--scale TIER] [--resume] [--smoke] [--key value ...]` into (chapter, scale, overrides)."
     p = argparse.ArgumentParser(prog="python -m visionbook", description="Run a visionbook chapter's experiment.")
     p.add_argument("chapter", help="module name of the chapter, e.g. dist, lightvit, greenmim, jomold")
     p.add_argument("--scale", choices=TIERS, default=None, help="tier (default: the `scale` setting)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoints in the run folder")
+    p.add_argument("--smoke", action="store_true", help="a few steps only, to test the code path")
     args, rest = p.parse_known_args(argv)
-    over = {}
+    over = {k: True for k in ("resume", "smoke") if getattr(args, k)}
     it = iter(rest)
     for tok in it:
         if not tok.startswith("--"):
@@ -49,7 +52,10 @@ def main(argv: list[str] | None = None):
         raise SystemExit(f"no chapter module visionbook.{chapter}") from None
     if not hasattr(mod, "main"):
         raise SystemExit(f"visionbook.{chapter} has no main(scale=..., **overrides) entry point")
-    return mod.main(scale=setting("scale", scale), **over)
+    try:
+        return mod.main(scale=setting("scale", scale), **over)
+    except (ConfigError, DataNotFoundError) as e:     # a message for the person at the shell, not a traceback
+        raise SystemExit(f"python -m visionbook {chapter}: {e}") from None
 
 # %% auto #0
 __all__ = ['parse_cli', 'main']

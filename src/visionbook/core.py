@@ -23,11 +23,13 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'PATH_KEYS', 'TIERS', 'CACHE_FORMAT', 'WEIGHT_SUFFIXES', 'TIMM_CFG_KEYS', 'find_settings_file', 'setting',
-           'tier_config', 'get_device', 'seed_everything', 'get_rng_state', 'set_rng_state', 'check_tensor',
-           'check_choice', 'config_hash', 'atomic_write_bytes', 'refresh_requested', 'cached', 'git_commit', 'env_info',
-           'WeightsNotFoundError', 'find_weights', 'read_state_dict', 'load_model_weights', 'register_model',
-           'list_models', 'create_model']
+__all__ = ['DEFAULTS', 'PATH_KEYS', 'TIERS', 'CACHE_FORMAT', 'RUN_OPTIONS', 'WEIGHT_SUFFIXES', 'TIMM_CFG_KEYS',
+           'find_settings_file', 'setting', 'tier_config', 'get_device', 'seed_everything', 'get_rng_state',
+           'set_rng_state', 'check_tensor', 'check_choice', 'config_hash', 'atomic_write_bytes', 'refresh_requested',
+           'cached', 'ConfigError', 'run_dir', 'check_overrides', 'smoke_requested', 'start_run', 'run_unit',
+           'git_commit', 'env_info', 'WeightsNotFoundError', 'find_weights', 'read_state_dict', 'load_model_weights',
+           'register_model', 'list_models', 'create_model', 'write_run_results', 'load_tier_results',
+           'describe_tier_results']
 
 # %% ../../nbs/00_core.ipynb #5bcdb5af
 DEFAULTS: dict[str, str] = dict(
@@ -95,7 +97,7 @@ def setting(key: str, value: Any = None, *, start: str | Path | None = None) -> 
     return out
 
 # %% ../../nbs/00_core.ipynb #c3f0293b
-TIERS = ("ci", "gpu", "full")
+TIERS = ("ci", "cpu", "gpu", "full")
 
 
 def tier_config(scale: str, **tiers: Mapping[str, Any]) -> dict[str, Any]:
@@ -337,6 +339,91 @@ def cached(name: str, key: Any, fn: Callable[[], Any], *, refresh: bool | None =
     atomic_write_bytes(path, data)
     return value
 
+# %% ../../nbs/00_core.ipynb #36d4d359
+class ConfigError(ValueError):
+    "A run asked for something its chapter's configuration does not have (an unknown override, a tier it lacks)."
+
+
+RUN_OPTIONS = ("data", "out_dir", "resume", "smoke")
+"Override keys every chapter's `main` accepts besides its configuration keys."
+
+
+def run_dir(chapter: str, scale: str, out_dir: str | Path | None = None) -> Path:
+    "The folder a chapter's run at tier `scale` writes to: `out_dir` if given, else `setting('output_dir')/<chapter>/<scale>`."
+    if not isinstance(chapter, str) or not chapter.isidentifier():
+        raise ValueError(f"chapter must be a module name such as 'dist', got {chapter!r}.")
+    if scale not in TIERS:
+        raise ValueError(f"scale must be one of {TIERS}, got {scale!r}.")
+    if out_dir is not None:
+        return Path(out_dir).expanduser().resolve()
+    return Path(setting("output_dir")) / chapter / scale
+
+
+def check_overrides(overrides: Mapping[str, Any], valid: Sequence[str], chapter: str = "") -> None:
+    "Raise a `ConfigError` (a `ValueError`) naming each key of `overrides` not in `valid`, with the closest valid key and the full list."
+    import difflib
+    unknown = [k for k in overrides if k not in valid]
+    if not unknown:
+        return
+    hints = []
+    for k in unknown:
+        close = difflib.get_close_matches(k, list(valid), n=1, cutoff=0.6)
+        hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    who = f"{chapter}.main" if chapter else "main"
+    raise ConfigError(f"{who}: unknown override {', '.join(hints)}. Valid keys: {', '.join(sorted(valid))}.")
+
+# %% ../../nbs/00_core.ipynb #74c073c2
+def smoke_requested() -> bool:
+    "True when `$VISIONBOOK_SMOKE` asks every `main` for its smoke reduction (a few steps, to test the code path)."
+    return os.environ.get("VISIONBOOK_SMOKE", "0") not in ("", "0", "false", "False")
+
+
+def start_run(chapter: str, scale: str | None, overrides: Mapping[str, Any],
+              experiment_config: Callable[[str], dict], smoke_config: Mapping[str, Any] | None = None
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(configuration, run options) of one `main` call: the tier's `experiment_config(scale)`, updated with
+    `smoke_config` (its keys this tier has) when `smoke` is asked for (override or `$VISIONBOOK_SMOKE`), then with the overrides;
+    run options are `scale`, `data`, `out_dir` (the `run_dir`), `resume`, `smoke`. Unknown overrides fail."""
+    scale = setting("scale", scale)
+    cfg = dict(experiment_config(scale))
+    check_overrides(overrides, [*(k for k in cfg if k != "scale"), *RUN_OPTIONS], chapter)   # the tier is `scale=`
+    over = dict(overrides)
+    opts = dict(scale=scale, data=over.pop("data", None), resume=bool(over.pop("resume", False)),
+                smoke=bool(over.pop("smoke", smoke_requested())))
+    opts["out_dir"] = run_dir(chapter, scale, over.pop("out_dir", None))
+    if opts["smoke"]:                       # only the keys this tier has: one smoke table serves every tier
+        cfg.update({k: v for k, v in (smoke_config or {}).items() if k in cfg})
+    cfg.update(over)
+    opts["published"] = not opts["smoke"] and not over and _jsonable(cfg) == _jsonable(experiment_config(scale))
+    return cfg, opts
+
+
+def _jsonable(obj: Any) -> Any:
+    "`obj` as it reads back from JSON (tuples become lists), so configurations compare the way files store them."
+    return json.loads(json.dumps(obj, sort_keys=True, default=str))
+
+
+def run_unit(out_dir: str | Path, fn: Callable[[Path, bool], Any], resume: bool = False, log: Callable | None = print) -> Any:
+    """One resumable piece of an experiment: `fn(out_dir, resume)` (which checkpoints into `out_dir`), its
+    JSON-able result kept in `out_dir/result.json`; with `resume=True` a finished piece is read back, not re-run.
+    `log` gets one line when a piece starts and ends (the progress of a long background run)."""
+    out_dir = Path(out_dir)
+    path = out_dir / "result.json"
+    say = (lambda m: log(f"[{_dt.datetime.now():%H:%M:%S}] {out_dir}: {m}", flush=True)) if log else (lambda m: None)
+    if resume and path.is_file():
+        try:
+            value = json.loads(path.read_text())["value"]
+        except (json.JSONDecodeError, KeyError):
+            raise ValueError(f"{path} is not a result file run_unit wrote; delete it to re-run this piece.") from None
+        say("finished earlier, read back")
+        return value
+    out_dir.mkdir(parents=True, exist_ok=True)
+    say("resuming" if resume and any(out_dir.rglob("checkpoint.pt")) else "started")
+    value = fn(out_dir, resume)
+    atomic_write_bytes(path, json.dumps(dict(value=value), default=float).encode())
+    say("finished")
+    return value
+
 # %% ../../nbs/00_core.ipynb #7f70a4dd
 def git_commit(path: str | Path | None = None) -> str | None:
     "The checkout's HEAD commit (with `-dirty` when there are uncommitted changes), or None outside git."
@@ -520,3 +607,52 @@ def create_model(name: str, pretrained: bool = False, checkpoint_path: str | Pat
             checkpoint_path = find_weights([name, name.split(".")[0]] if "." in name else name)
         model = _timm.create_model(name, pretrained=pretrained and own and checkpoint_path is None, **kwargs)
     return load_model_weights(model, checkpoint_path) if checkpoint_path is not None else model
+
+# %% ../../nbs/00_core.ipynb #b90fd8c7
+def write_run_results(chapter: str, cfg: Mapping[str, Any], opts: Mapping[str, Any], outcome: Any,
+                      publish: Sequence[str] = ("cpu",)) -> list[Path]:
+    """Save `outcome` with the configuration `cfg` as `<chapter>_<scale>.json` in the run folder, and in
+    `results_dir` too when the tier is in `publish` and the run used its tier's configuration unchanged."""
+    from visionbook.measure import save_results        # measure imports core: imported here to avoid the cycle
+    data = dict(chapter=chapter, scale=opts["scale"], config=_jsonable(dict(cfg)), smoke=bool(opts.get("smoke")),
+                data=None if opts.get("data") is None else str(opts["data"]), outcome=outcome)
+    name = f"{chapter}_{opts['scale']}"
+    paths = [save_results(name, data, results_dir=opts["out_dir"])]
+    if opts["scale"] in publish and opts.get("published"):
+        paths.append(save_results(name, data))
+    return paths
+
+
+def load_tier_results(chapter: str, scale: str, results_dir: str | Path | None = None,
+                      experiment_config: Callable[[str], dict] | None = None) -> dict[str, Any] | None:
+    """The committed `<chapter>_<scale>.json` (keys name, env, results) plus `stale` (True when the chapter's
+    `experiment_config(scale)` no longer produces the recorded configuration) and `stale_keys`; None if absent."""
+    import importlib
+    from visionbook.measure import load_results        # measure imports core: imported here to avoid the cycle
+    payload = load_results(f"{chapter}_{scale}", results_dir)
+    if payload is None:
+        return None
+    if experiment_config is None:
+        experiment_config = importlib.import_module(f"visionbook.{chapter}").experiment_config
+    now = _jsonable(experiment_config(scale))
+    was = payload.get("results", {}).get("config")
+    if not isinstance(was, dict):
+        payload.update(stale=True, stale_keys=["(no configuration recorded)"])
+        return payload
+    keys = sorted(k for k in set(now) | set(was) if now.get(k, "<absent>") != was.get(k, "<absent>"))
+    payload.update(stale=bool(keys), stale_keys=keys)
+    return payload
+
+
+def describe_tier_results(payload: Mapping[str, Any] | None, chapter: str, scale: str) -> str:
+    "One Markdown sentence for a page: where and when the tier's results were computed, or why they are missing or stale."
+    cmd = f"`python -m visionbook {chapter} --scale {scale}`"
+    if payload is None:
+        return f"No `{scale}`-tier results are committed yet (run {cmd})."
+    env = payload.get("env", {})
+    where = f"{env.get('hardware', '?')}, {env.get('date', '?')}, commit {env.get('commit', '?')}, torch {env.get('torch', '?')}"
+    if payload.get("stale"):
+        return (f"**Stale:** the committed `{scale}`-tier results ({where}) were computed with a configuration that "
+                f"`experiment_config({scale!r})` no longer produces (changed: {', '.join(payload['stale_keys'])}); "
+                f"they are not shown. Re-run {cmd}.")
+    return f"`{scale}`-tier results computed on {where}."

@@ -18,13 +18,17 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
-from .core import check_choice, check_tensor, get_device, setting, tier_config
-from .learner import Progress, Task, freeze, load_weights, rmsprop_tf, sgd, step_decay
+from .core import (check_choice, check_tensor, get_device, run_unit, setting, start_run, tier_config,
+                             write_run_results)
+from .learner import (ClassificationTask, Learner, Metrics, Progress, Task, adamw, cosine, freeze, load_weights,
+                                rmsprop_tf, save_weights, sgd, step_decay)
 
 # %% auto #0
-__all__ = ['METHODS', 'IMAGENET_RECIPES', 'pearson_correlation', 'inter_class_relation', 'intra_class_relation', 'dist_loss',
-           'DISTLoss', 'kd_loss', 'KDLoss', 'FeatureHooks', 'renormalize', 'DistillationTask', 'predict_logits',
-           'privileged_mixture', 'distill_task', 'mlp', 'main']
+__all__ = ['IMAGENET_KEYS', 'SMOKE', 'METHODS', 'TEACHERS', 'STUDENT_HIDDEN', 'IMAGENET_RECIPES', 'pearson_correlation',
+           'inter_class_relation', 'intra_class_relation', 'dist_loss', 'DISTLoss', 'kd_loss', 'KDLoss', 'FeatureHooks',
+           'renormalize', 'DistillationTask', 'predict_logits', 'experiment_config', 'privileged_mixture',
+           'distill_task', 'exp1_run', 'exp1', 'mlp', 'fmnist_subset', 'train_teacher', 'exp2', 'train_imagenet',
+           'main']
 
 # %% ../../nbs/10_dist.ipynb #3ea1f076
 def pearson_correlation(a: torch.Tensor, b: torch.Tensor, dim: int = -1, eps: float = 1e-8) -> torch.Tensor:
@@ -359,6 +363,33 @@ def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 512, tra
     model.train(was)
     return torch.cat(out)
 
+# %% ../../nbs/10_dist.ipynb #7ab7ab66
+IMAGENET_KEYS = ("teacher", "student", "teacher_ckpt", "recipe", "kd", "tau", "epochs", "batch_size", "image_size",
+                 "workers", "max_steps", "amp", "channels_last", "compile", "device")
+"The settings of the ImageNet run (`train_imagenet`) that the gpu/full tiers add."
+
+
+def experiment_config(scale: str) -> dict[str, Any]:
+    "The settings of tier `scale` (ci | cpu | gpu | full): the single source the parameters cell and `main` read."
+    imagenet = dict(teacher="resnet34", student="resnet18", teacher_ckpt=None, recipe="b1", kd="dist", tau=1.0,
+                    epochs=1, batch_size=None, image_size=224, workers=8, max_steps=None, amp="auto",
+                    channels_last=True, compile=False, device=None)
+    return tier_config(
+        scale,
+        common=dict(exp1_strengths=(0.0, 0.35, 0.7, 1.0), exp1_seeds=(0, 1), exp1_epochs=12,
+                    exp2_train=12000, exp2_test=5000, exp2_seeds=(0, 1, 2), exp2_epochs=6, exp2_teacher_epochs=6),
+        ci=dict(),
+        cpu=dict(exp1_strengths=(0.0, 0.2, 0.35, 0.5, 0.7, 0.85, 1.0), exp1_seeds=(0, 1, 2, 3, 4), exp1_epochs=20,
+                 exp2_train=60000, exp2_test=10000, exp2_seeds=(0, 1, 2), exp2_epochs=10, exp2_teacher_epochs=10),
+        gpu=dict(imagenet),
+        full=dict(imagenet, epochs=None),
+    )
+
+
+SMOKE = dict(exp1_strengths=(0.7,), exp1_seeds=(0,), exp1_epochs=1, exp2_train=256, exp2_test=128, exp2_seeds=(0,),
+             exp2_epochs=1, exp2_teacher_epochs=1, max_steps=2, epochs=1)
+"What `smoke=True` puts over a tier's configuration (the keys the tier has): a few steps of every run."
+
 # %% ../../nbs/10_dist.ipynb #3a601eb2
 def privileged_mixture(strength: float = 0.7, n_super: int = 10, per_super: int = 10, d: int = 32, d_priv: int = 32,
                        n_train: int = 5000, n_test: int = 10000, seed: int = 1234) -> dict[str, torch.Tensor]:
@@ -401,6 +432,40 @@ def distill_task(method: str, student: nn.Module, teacher: nn.Module | None = No
     make, a_ce, a_kd = METHODS[method]
     return DistillationTask(student, teacher, make() if make is not None else KDLoss(1.0), a_ce, a_kd, **kw)
 
+# %% ../../nbs/10_dist.ipynb #a3903160
+from .data import TensorLoader
+from .learner import Learner
+
+
+def exp1_run(method, strength, seed, epochs, out_dir=None, resume=False):
+    "One student trained with `method` against the teacher of `strength` (checkpoints in `out_dir` when given)."
+
+    d = privileged_mixture(strength)
+    torch.manual_seed(seed)
+    student = nn.Sequential(nn.Linear(32, 24), nn.ReLU(), nn.Linear(24, 100))
+    task = distill_task(method, student)
+    learn = Learner(task, TensorLoader((d["x_train"], d["y_train"], d["t_train"]), 128, seed=seed),
+                    TensorLoader((d["x_test"], d["y_test"], d["t_test"]), 2500, shuffle=False),
+                    sgd(lr=0.1, momentum=0.9, weight_decay=5e-4), cosine(), [Metrics(every=1000)], seed=seed,
+                    out_dir=out_dir)
+    learn.fit(epochs, resume=resume, valid_every=epochs)
+    r = learn.last_eval or learn.evaluate()     # evaluate: resumed from a finished checkpoint
+    return dict(method=method, strength=strength, seed=seed, acc=100 * r["acc"], kl_ts=r["kl_ts"],
+                agree=100 * r["agree"], teacher_acc=100 * r["teacher_acc"])
+
+
+def exp1(strengths, seeds, epochs, out_dir=None, resume=False):
+    """Every method at every teacher strength and seed (CE is re-run per strength only to measure its KL to that
+    teacher). With `out_dir`, each run is a resumable piece in `out_dir/<method>_<strength>_<seed>`."""
+    t0 = time.time()
+    def one(m, st, s):
+        if out_dir is None:
+            return exp1_run(m, st, s, epochs)
+        return run_unit(Path(out_dir) / f"{m.replace(' ', '').replace('=', '')}_{st}_{s}",
+                        lambda d, r: exp1_run(m, st, s, epochs, d, r), resume)
+    rows = [one(m, st, s) for st in strengths for m in METHODS for s in seeds]
+    return dict(rows=rows, seconds=time.time() - t0)
+
 # %% ../../nbs/10_dist.ipynb #1562334c
 def mlp(hidden: int | Sequence[int], d_in: int = 784, n_classes: int = 10) -> nn.Sequential:
     "Flatten -> [Linear -> ReLU] per hidden width -> Linear: (B, ...) -> (B, n_classes)."
@@ -410,6 +475,76 @@ def mlp(hidden: int | Sequence[int], d_in: int = 784, n_classes: int = 10) -> nn
         layers += [nn.Linear(d, h), nn.ReLU()]
         d = h
     return nn.Sequential(*layers, nn.Linear(d, n_classes))
+
+# %% ../../nbs/10_dist.ipynb #5e2a67ea
+from .core import config_hash, refresh_requested
+from .data import FASHION_MEAN, FASHION_STD, load_fashion_mnist
+from .learner import ClassificationTask, save_weights
+
+
+def fmnist_subset(n_train, n_test):
+    "Normalised float images, flattened: train subset (fixed random indices) and the first n_test test images."
+    x, y = load_fashion_mnist("train")
+    xt, yt = load_fashion_mnist("test")
+    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:n_train]
+    norm = lambda u: ((u.float() / 255 - FASHION_MEAN[0]) / FASHION_STD[0]).flatten(1)
+    return norm(x[idx]), y[idx], norm(xt[:n_test]), yt[:n_test]
+
+
+TEACHERS = {"T-32": 32, "T-256": 256, "T-1024": 1024}
+STUDENT_HIDDEN = 6
+
+
+def train_teacher(name, xtr, ytr, xte, yte, epochs, refresh, ckpt_dir=None):
+    "The MLP teacher `name`, trained once and kept in `ckpt_dir` (default: setting `checkpoint_dir`) under a hash of its settings."
+    key = dict(v=1, name=name, hidden=TEACHERS[name], n=len(xtr), epochs=epochs)
+    path = Path(setting("checkpoint_dir", ckpt_dir)) / f"dist_fmnist_{name}_{config_hash(key)}.safetensors"
+    torch.manual_seed(0)
+    net = mlp(TEACHERS[name])
+    if path.is_file() and not refresh:
+        load_weights(net, path)
+    else:
+        learn = Learner(ClassificationTask(net), TensorLoader((xtr, ytr), 128), None, adamw(lr=2e-3, weight_decay=1e-4),
+                        cbs=[Metrics(every=1000)])
+        learn.fit(epochs)
+        save_weights(net, path)
+    return freeze(net)
+
+
+def exp2(n_train, n_test, seeds, epochs, teacher_epochs, out_dir=None, resume=False):
+    """Three MLP teachers of growing width on a Fashion-MNIST subset, then CE / KD / DIST students from each.
+    With `out_dir`, the teachers are kept in `out_dir/teachers` and each student run is a resumable piece."""
+    t0 = time.time()
+    refresh = refresh_requested()
+    xtr, ytr, xte, yte = fmnist_subset(n_train, n_test)
+    teachers, rows, curves = {}, [], {}
+    for name in TEACHERS:
+        net = train_teacher(name, xtr, ytr, xte, yte, teacher_epochs, refresh,
+                            None if out_dir is None else Path(out_dir) / "teachers")
+        teachers[name] = (predict_logits(net, xtr, device="cpu"), predict_logits(net, xte, device="cpu"))
+    t_teach = time.time() - t0
+    runs = [("CE", "T-1024")] + [(m, t) for t in TEACHERS for m in ("KD T=4", "DIST tau=1")]
+    for method, tname in runs:
+        zt_tr, zt_te = teachers[tname]
+        for seed in seeds:
+            def one(unit_dir, resume, method=method, tname=tname, seed=seed, zt_tr=zt_tr, zt_te=zt_te):
+                torch.manual_seed(seed)
+                task = distill_task(method, mlp(STUDENT_HIDDEN))
+                learn = Learner(task, TensorLoader((xtr, ytr, zt_tr), 128, seed=seed),
+                                TensorLoader((xte, yte, zt_te), 2500, shuffle=False), adamw(lr=3e-3, weight_decay=1e-4),
+                                cbs=[Metrics(every=1000)], seed=seed, out_dir=unit_dir)
+                learn.fit(epochs, resume=resume)
+                h = learn.history()
+                v = h[h.phase == "valid"]
+                ev = learn.last_eval or learn.evaluate()   # evaluate: resumed from a finished checkpoint
+                return dict(curve=dict(epoch=v.epoch.tolist(), acc=(100 * v.acc).tolist()),
+                            row=dict(method=method, teacher=tname, seed=seed, acc=100 * ev["acc"], kl_ts=ev["kl_ts"]))
+            tag = f"{method.replace(' ', '').replace('=', '')}_{tname}_{seed}"
+            r = one(None, False) if out_dir is None else run_unit(Path(out_dir) / tag, one, resume)
+            curves[f"{method}|{tname}|{seed}"] = r["curve"]
+            rows.append(r["row"])
+    t_acc = {n: 100 * (z[1].argmax(1) == yte).float().mean().item() for n, z in teachers.items()}
+    return dict(rows=rows, curves=curves, teacher_acc=t_acc, teacher_seconds=t_teach, seconds=time.time() - t0)
 
 # %% ../../nbs/10_dist.ipynb #be103bba
 IMAGENET_RECIPES: dict[str, dict[str, Any]] = dict(
@@ -442,11 +577,12 @@ def _recipe_schedule(r: dict[str, Any], epochs: int) -> Callable[[int, int, int]
     return fn
 
 
-def main(scale: str = "gpu", data: str | Path | None = None, teacher: str = "resnet34", student: str = "resnet18",
+def train_imagenet(data: str | Path | None = None, teacher: str = "resnet34", student: str = "resnet18",
          teacher_ckpt: str | Path | None = None, recipe: str | None = None, kd: str = "dist", tau: float = 1.0,
          epochs: int | None = None, batch_size: int | None = None, image_size: int = 224, workers: int = 8,
          max_steps: int | None = None, out_dir: str | Path | None = None, amp: str = "auto",
-         channels_last: bool = True, compile: bool = False, device: str | None = None) -> dict[str, Any]:
+         channels_last: bool = True, compile: bool = False, device: str | None = None, scale: str = "gpu",
+         resume: bool = True) -> dict[str, Any]:
     """Distil timm `teacher` (weights from a local file) into timm `student` on an ImageNet folder with recipe B1 or B2.
 
     `scale`: "gpu" (B1 for 1 epoch) or "full" (the whole recipe); keyword overrides win. `kd`: "dist" (CE + 2 DIST at
@@ -481,12 +617,33 @@ def main(scale: str = "gpu", data: str | Path | None = None, teacher: str = "res
     loss = {"dist": DISTLoss(tau=tau), "kd": KDLoss(4.0), "ce": KDLoss(1.0)}[kd]
     a_ce, a_kd = {"dist": (1.0, 2.0), "kd": (0.9, 1.0), "ce": (1.0, 0.0)}[kd]
     task = DistillationTask(s_net, t_net, loss, a_ce, a_kd, student_norm=(IMAGENET_MEAN, IMAGENET_STD), teacher_norm=t_norm)
-    out_dir = Path(out_dir) if out_dir else Path(setting("output_dir")) / f"dist_{student}_from_{teacher}_{kd}"
+    out_dir = Path(out_dir) if out_dir else Path(setting("output_dir")) / "dist" / scale
     cbs = [EMA(s_net, r["ema"], validate_ema=True)] if r["ema"] else []
     cbs += [Precision(amp or "fp32")] + ([StopAt(max_steps)] if max_steps else [])
     cbs += ([ChannelsLast()] if channels_last else []) + ([Compile()] if compile else [])
     learn = Learner(task, train, val, _recipe_optimizer(r), _recipe_schedule(r, epochs), cbs, out_dir=out_dir, device=device)
-    learn.fit(epochs, resume=True)
+    learn.fit(epochs, resume=resume)
     res = learn.evaluate()
     return dict(valid=res, steps=learn.step, out_dir=str(out_dir), recipe=recipe or cfg["recipe"], epochs=epochs,
                 batch_size=batch_size, teacher=teacher, student=student, kd=kd)
+
+
+def main(scale: str | None = None, **overrides) -> dict[str, Any]:
+    """Run tier `scale` (default: the `scale` setting). `ci`/`cpu`: experiment 1 (the privileged-information
+    mixture) and experiment 2 (Fashion-MNIST teachers and students), offline. `gpu`/`full`: `train_imagenet` with
+    the tier's recipe on the ImageNet folder `data` (default: setting `imagenet`). Overrides: any key of
+    `experiment_config(scale)`, `data`, `out_dir` (default `run_dir("dist", scale)`), `resume`, `smoke`."""
+    cfg, opts = start_run("dist", scale, overrides, experiment_config, SMOKE)
+    out_dir, resume = opts["out_dir"], opts["resume"]
+    if opts["scale"] in ("ci", "cpu"):
+        if opts["data"] is not None:
+            raise ValueError("dist: the ci/cpu tiers use a synthetic mixture and Fashion-MNIST (setting "
+                             "`fashion_mnist`, VISIONBOOK_FASHION_MNIST=...); `data` is the ImageNet folder of gpu/full.")
+        out = dict(exp1=exp1(cfg["exp1_strengths"], cfg["exp1_seeds"], cfg["exp1_epochs"], out_dir / "exp1", resume),
+                   exp2=exp2(cfg["exp2_train"], cfg["exp2_test"], cfg["exp2_seeds"], cfg["exp2_epochs"],
+                             cfg["exp2_teacher_epochs"], out_dir / "exp2", resume))
+    else:
+        out = train_imagenet(opts["data"], **{k: cfg[k] for k in IMAGENET_KEYS}, out_dir=out_dir, scale=opts["scale"],
+                             resume=resume)
+    write_run_results("dist", cfg, opts, out)
+    return out

@@ -21,19 +21,22 @@ from timm.models.vision_transformer import Block
 
 from pathlib import Path
 
-from .core import cached, check_tensor, create_model, env_info, get_device, register_model, setting, tier_config
+from .core import (cached, check_tensor, create_model, env_info, get_device, register_model, run_unit, setting,
+                             start_run, tier_config, write_run_results)
 from .learner import Task
 
 # %% auto #0
-__all__ = ['MASK_VALUE', 'STRATEGIES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'unit_grid', 'random_unit_mask', 'check_unit_mask',
-           'knapsack_pack', 'group_windows', 'attention_cost', 'search_group_size', 'min_bins_brute_force',
-           'WindowGroupingPlan', 'window_ids', 'build_window_plan', 'visible_coords', 'merge_index', 'GreenPlan',
-           'GroupWindowAttention', 'GreenSwinBlock', 'SparsePatchMerging', 'PatchEmbed', 'GreenSwinStage',
-           'GreenSwinEncoder', 'encoder_macs', 'check_plan', 'sincos_pos_embed_2d', 'GreenMIMDecoder', 'patchify',
-           'unpatchify', 'greenmim_loss', 'GreenMIM', 'no_weight_decay_names', 'greenmim_swin_tiny_patch4_window7_224',
-           'greenmim_swin_base_patch4_window7_224', 'greenmim_swin_base_patch4_window14_224',
-           'greenmim_swin_large_patch4_window14_224', 'remap_authors_checkpoint', 'encoder_to_timm', 'timm_to_encoder',
-           'SimMIMSwin', 'GreenMIMTask', 'pretrain_transform', 'main']
+__all__ = ['MASK_VALUE', 'STRATEGIES', 'SMOKE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'unit_grid', 'random_unit_mask',
+           'check_unit_mask', 'knapsack_pack', 'group_windows', 'attention_cost', 'search_group_size',
+           'min_bins_brute_force', 'WindowGroupingPlan', 'window_ids', 'build_window_plan', 'visible_coords',
+           'merge_index', 'GreenPlan', 'GroupWindowAttention', 'GreenSwinBlock', 'SparsePatchMerging', 'PatchEmbed',
+           'GreenSwinStage', 'GreenSwinEncoder', 'encoder_macs', 'check_plan', 'sincos_pos_embed_2d', 'GreenMIMDecoder',
+           'patchify', 'unpatchify', 'greenmim_loss', 'GreenMIM', 'no_weight_decay_names',
+           'greenmim_swin_tiny_patch4_window7_224', 'greenmim_swin_base_patch4_window7_224',
+           'greenmim_swin_base_patch4_window14_224', 'greenmim_swin_large_patch4_window14_224',
+           'remap_authors_checkpoint', 'encoder_to_timm', 'timm_to_encoder', 'SimMIMSwin', 'GreenMIMTask',
+           'experiment_config', 'fmnist_loader', 'make_small', 'features', 'linear_probe', 'pretrain_seed',
+           'pretrain_experiment', 'pretrain_transform', 'pretrain_imagenet', 'main']
 
 # %% ../../nbs/12_greenmim.ipynb #f5775692
 MASK_VALUE = -100.0  # additive mask between tokens that must not attend (Swin's value; -inf would NaN the pad rows)
@@ -849,6 +852,118 @@ class GreenMIMTask(Task):
         loss, _, _ = self.model(img, plan=self.plan_for(mask, img.device), reduction="none")
         return {"loss": loss}
 
+# %% ../../nbs/12_greenmim.ipynb #46119130
+def experiment_config(scale: str) -> dict[str, Any]:
+    """The settings of tier `scale` (ci | cpu | gpu | full): the single source the parameters cell and `main` read.
+    Every tier has the small Fashion-MNIST experiment; gpu/full add the ImageNet pre-training of `pretrain_imagenet`."""
+    small = dict(img=64, embed=32, depths=(2, 2, 2), heads=(2, 4, 8), window=4, dec_dim=128, dec_heads=4, lr=1.5e-3)
+    imagenet = dict(model="greenmim_swin_base_patch4_window7_224", model_kwargs={}, img_size=224, blr=1e-4,
+                    weight_decay=0.05, betas=(0.9, 0.95), amp="auto", num_workers=10, max_steps=None, ckpt_every=1000,
+                    seed=0, log_every=50)
+    big = dict(small, pre_steps=2000, pre_batch=256, seeds=(0, 1, 2), n_probe_train=60000, n_probe_test=10000, probe_epochs=50)
+    return tier_config(scale,
+                       common=dict(time_batch=4, time_reps=2, n_plan=20),
+                       ci=dict(small, pre_steps=120, pre_batch=64, seeds=(0, 1), n_probe_train=1500, n_probe_test=1000,
+                               probe_epochs=30),
+                       cpu=dict(small, pre_steps=1500, pre_batch=64, seeds=(0, 1, 2), n_probe_train=10000,
+                                n_probe_test=5000, probe_epochs=30),
+                       gpu=dict(big, **imagenet, batch_size=128, epochs=1, warmup_epochs=0.1),
+                       full=dict(big, **imagenet, batch_size=2048, epochs=800, warmup_epochs=40))
+
+
+SMOKE = dict(pre_steps=10, pre_batch=4, seeds=(0,), n_probe_train=256, n_probe_test=64, probe_epochs=1, max_steps=2)
+"What `smoke=True` puts over a tier's configuration (the keys the tier has): a few steps of every run."
+
+# %% ../../nbs/12_greenmim.ipynb #5c9c2fcd
+import numpy as np
+
+from .data import FASHION_MEAN, FASHION_STD, ImageBatch, TensorLoader, load_fashion_mnist
+from .learner import ClassificationTask, Learner, Metrics, adamw, cosine
+
+
+def fmnist_loader(x, batch, seed, img):
+    "Shuffled batches of Fashion-MNIST images `x` (uint8), normalised and resized to `img` pixels."
+    tf = ImageBatch(FASHION_MEAN, FASHION_STD, size=img)
+    return TensorLoader((x,), batch, seed=seed, transform=lambda b: (tf((b[0],))[0],))
+
+
+def make_small(cfg, seed):
+    "The tiny 3-stage GreenMIM Swin of the small experiment, initialised from `seed`."
+    torch.manual_seed(seed)
+    enc = GreenSwinEncoder(cfg["img"], 4, 1, cfg["embed"], cfg["depths"], cfg["heads"], cfg["window"], norm_eps=1e-6)
+    return GreenMIM(enc, cfg["dec_dim"], 1, cfg["dec_heads"], mask_ratio=0.75)
+
+
+@torch.no_grad()
+def features(enc, x, img):
+    "Mean-pooled last-stage features of the all-visible images x (uint8) at `img` pixels."
+    tf = ImageBatch(FASHION_MEAN, FASHION_STD, size=img)
+    enc.eval()
+    plan = enc.make_plan(None)
+    return torch.cat([enc(tf((x[i:i + 500],))[0], plan=plan).mean(1) for i in range(0, len(x), 500)])
+
+
+def linear_probe(ftr, ytr, fte, yte, seed, epochs):
+    "Test accuracy of a linear classifier on standardised features."
+    mu, sd = ftr.mean(0), ftr.std(0) + 1e-6
+    task = ClassificationTask(nn.Linear(ftr.shape[1], 10))
+    learn = Learner(task, TensorLoader(((ftr - mu) / sd, ytr), 256, seed=seed), TensorLoader(((fte - mu) / sd, yte), 1000, shuffle=False),
+                    adamw(lr=3e-3, weight_decay=1e-4), cosine(), [Metrics(every=1000)], seed=seed)
+    learn.fit(epochs)
+    return learn.evaluate()["acc"]
+
+
+def pretrain_seed(cfg, seed, data, out_dir=None, resume=False, recon=False):
+    "Random-init probe, GreenMIM pre-training (checkpoints in `out_dir/pretrain` when given), probe, and (`recon`) reconstructions."
+    xtr, ytr, xte, yte = data
+    ntr, nte, img = cfg["n_probe_train"], cfg["n_probe_test"], cfg["img"]
+    n_pre = cfg["pre_steps"] * cfg["pre_batch"]
+    res = dict(seed=seed)
+    model = make_small(cfg, seed)
+    rnd = features(make_small(cfg, seed).encoder, xtr[:ntr], img), features(make_small(cfg, seed).encoder, xte[:nte], img)
+    res["random"] = linear_probe(rnd[0], ytr[:ntr], rnd[1], yte[:nte], seed, cfg["probe_epochs"])
+    task = GreenMIMTask(model)
+    opt = adamw(lr=cfg["lr"], betas=(0.9, 0.95), weight_decay=0.05, no_decay=no_weight_decay_names())
+    learn = Learner(task, fmnist_loader(xtr[-n_pre:], cfg["pre_batch"], seed, img), None, opt,
+                    cosine(warmup=cfg["pre_steps"] // 10), [Metrics(every=10)], seed=seed,
+                    out_dir=None if out_dir is None else Path(out_dir) / "pretrain")
+    learn.fit(1, resume=resume)
+    h = learn.history()
+    res["curve"] = dict(step=h["step"].tolist(), loss=h["loss"].tolist())
+    res["plan_ms"] = float(np.median(task.plan_ms)) if task.plan_ms else None
+    res["greenmim"] = linear_probe(features(model.encoder, xtr[:ntr], img), ytr[:ntr],
+                                   features(model.encoder, xte[:nte], img), yte[:nte], seed, cfg["probe_epochs"])
+    if recon:                                    # reconstructions of 6 test images, one fixed mask
+        model.eval()
+        tf = ImageBatch(FASHION_MEAN, FASHION_STD, size=img)
+        xi = tf((xte[:6],))[0]
+        mk = random_unit_mask(model.encoder.num_units, 0.75, torch.Generator().manual_seed(7))
+        with torch.no_grad():
+            loss, pred, _ = model(xi, mask=mk)
+        t = patchify(xi, model.encoder.unit)
+        mu, var = t.mean(-1, keepdim=True), t.var(-1, keepdim=True)
+        rec = unpatchify(pred * (var + 1e-6).sqrt() + mu, model.encoder.unit, 1)   # undo the per-unit normalisation
+        res["recon"] = dict(img=xi[:, 0].numpy().round(3).tolist(), rec=rec[:, 0].numpy().round(3).tolist(),
+                            mask=mk.tolist(), loss=loss.item())
+    return res
+
+
+def pretrain_experiment(cfg, out_dir=None, resume=False):
+    """The small experiment: for every seed, pre-train the tiny GreenMIM Swin on Fashion-MNIST and probe it
+    against random init. With `out_dir`, each seed is a resumable piece in `out_dir/seed<k>`."""
+    t0 = time.perf_counter()
+    data = (*load_fashion_mnist("train"), *load_fashion_mnist("test"))
+    res = dict(curves={}, probe={}, plan_ms={}, recon=None)
+    for seed in cfg["seeds"]:
+        first = seed == cfg["seeds"][0]
+        run = lambda d, r, seed=seed, first=first: pretrain_seed(cfg, seed, data, d, r, recon=first)
+        r = run(None, False) if out_dir is None else run_unit(Path(out_dir) / f"seed{seed}", run, resume)
+        res["curves"][str(seed)], res["plan_ms"][str(seed)] = r["curve"], r["plan_ms"]
+        res["probe"][f"random_{seed}"], res["probe"][f"greenmim_{seed}"] = r["random"], r["greenmim"]
+        res["recon"] = res["recon"] or r.get("recon")
+    res["wall_s"] = time.perf_counter() - t0
+    return res
+
 # %% ../../nbs/12_greenmim.ipynb #9db974fa
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -860,34 +975,43 @@ def pretrain_transform(img_size: int = 224):
                       T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
 
-def main(scale: str = "gpu", data: str | None = None, **overrides):
-    """GreenMIM pre-training on an ImageNet-layout folder (`data`/train/<class>/<img>; default the `imagenet`
-    setting) through the shared Learner; torchrun-able. Tiers: gpu = one epoch of Swin-B on one GPU;
-    full = the paper's recipe (800 epochs, 40 warm-up, global batch 2048). Overrides: model, model_kwargs,
-    img_size, batch_size (global), epochs, warmup_epochs, blr, weight_decay, amp, num_workers, out_dir,
-    max_steps, ckpt_every, seed. Returns the Learner."""
+def pretrain_imagenet(cfg: Mapping[str, Any], data: str | Path | None, out_dir: str | Path, resume: bool = True):
+    """GreenMIM pre-training with the gpu/full settings `cfg` (model, model_kwargs, img_size, batch_size (global),
+    epochs, warmup_epochs, blr, weight_decay, betas, amp, num_workers, max_steps, ckpt_every, seed, log_every) on an
+    ImageNet-layout folder (`data`/train/<class>/<img>; default the `imagenet` setting) through the shared Learner;
+    torchrun-able. Returns the Learner."""
     from visionbook.data import DatasetLoader, image_folder
     from visionbook.learner import Checkpoint, Learner, Metrics, Precision, StopAt, adamw, cosine
-    cfg = tier_config(scale, common=dict(model="greenmim_swin_base_patch4_window7_224", model_kwargs={},
-                                         img_size=224, blr=1e-4, weight_decay=0.05, betas=(0.9, 0.95), amp="auto",
-                                         num_workers=10, max_steps=None, ckpt_every=1000, seed=0, out_dir=None, log_every=50),
-                      ci=dict(batch_size=4, epochs=1, warmup_epochs=0, num_workers=0),
-                      gpu=dict(batch_size=128, epochs=1, warmup_epochs=0.1),
-                      full=dict(batch_size=2048, epochs=800, warmup_epochs=40))
-    unknown = set(overrides) - set(cfg)
-    if unknown:
-        raise ValueError(f"unknown overrides {sorted(unknown)}; known: {sorted(cfg)}.")
-    cfg.update(overrides)
+    out = out_dir
     model = create_model(cfg["model"], img_size=cfg["img_size"], **cfg["model_kwargs"])
     ds = image_folder("train", root=data, transform=pretrain_transform(cfg["img_size"]))
     loader = DatasetLoader(ds, cfg["batch_size"], num_workers=cfg["num_workers"], seed=cfg["seed"])
     # lr = blr x effective batch / 256 (the batch given is the global one)
     lr = cfg["blr"] * cfg["batch_size"] / 256
-    out = cfg["out_dir"] or setting("checkpoint_dir") / f"greenmim-{scale}"
     cbs = [StopAt(cfg["max_steps"])] if cfg["max_steps"] else []
     cbs += [Precision(cfg["amp"] or "fp32"), Checkpoint(every=cfg["ckpt_every"]), Metrics(every=cfg["log_every"])]
     opt = adamw(lr=lr, betas=cfg["betas"], weight_decay=cfg["weight_decay"], no_decay=no_weight_decay_names())
     learn = Learner(GreenMIMTask(model), loader, None, opt, cosine(warmup_epochs=cfg["warmup_epochs"]), cbs,
                     out_dir=out, seed=cfg["seed"])
-    learn.fit(cfg["epochs"], resume=True)
+    learn.fit(cfg["epochs"], resume=resume)
     return learn
+
+
+def main(scale: str | None = None, **overrides) -> dict[str, Any]:
+    """Run tier `scale` (default: the `scale` setting). `ci`/`cpu`: the small pre-training experiment on
+    Fashion-MNIST (`pretrain_experiment`, offline). `gpu`/`full`: `pretrain_imagenet` on the ImageNet folder `data`
+    (gpu = one epoch of Swin-B on one GPU; full = the paper's recipe: 800 epochs, 40 warm-up, global batch 2048).
+    Overrides: any key of `experiment_config(scale)`, `data`, `out_dir` (default `run_dir("greenmim", scale)`),
+    `resume`, `smoke`."""
+    cfg, opts = start_run("greenmim", scale, overrides, experiment_config, SMOKE)
+    if opts["scale"] in ("ci", "cpu"):
+        if opts["data"] is not None:
+            raise ValueError("greenmim: the ci/cpu tiers pre-train on Fashion-MNIST (setting `fashion_mnist`, "
+                             "VISIONBOOK_FASHION_MNIST=...); `data` is the ImageNet folder of the gpu/full tiers.")
+        out = pretrain_experiment(cfg, opts["out_dir"], opts["resume"])
+    else:
+        learn = pretrain_imagenet(cfg, opts["data"], opts["out_dir"], opts["resume"])
+        losses = [r["value"] for r in learn.metrics.rows if r["phase"] == "train" and r["metric"] == "loss"]
+        out = dict(model=cfg["model"], step=learn.step, last_loss=losses[-1] if losses else None)
+    write_run_results("greenmim", cfg, opts, out)
+    return out

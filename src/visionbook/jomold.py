@@ -16,12 +16,13 @@ import torch.nn.functional as F
 from einops import rearrange, reduce
 
 
-from .core import cached, check_choice, check_tensor, env_info, register_model, seed_everything, setting, tier_config
+from .core import (cached, check_choice, check_tensor, env_info, register_model, run_unit, seed_everything,
+                             setting, start_run, tier_config, write_run_results)
 from .data import DataNotFoundError, TensorLoader
 from .learner import Callback, Learner, Metrics, Precision, Task, adam, step_decay
 
 # %% auto #0
-__all__ = ['LLP_CLASSES', 'AVVP_KEYS', 'LLP_SPLITS', 'LLP_FEATS', 'LLP_DIMS', 'RUNS', 'segment_counts', 'event_counts',
+__all__ = ['LLP_CLASSES', 'AVVP_KEYS', 'LLP_SPLITS', 'LLP_FEATS', 'LLP_DIMS', 'RUNS', 'SMOKE', 'segment_counts', 'event_counts',
            'video_f1', 'avvp_scores', 'segment_predictions', 'dense_labels', 'HANLayer', 'MMILNet', 'han_mmil',
            'jomold_mmil', 'jomold_mmil_tiny', 'smoothed_targets', 'clamped_bce', 'nce_loss', 'noisy_counts',
            'select_noisy_labels', 'warmup_ratio', 'mean_of_batch_means', 'estimate_noise_ratios', 'AVVPSplit',
@@ -730,9 +731,10 @@ RUNS = ("han", "estimator", "nodenoise", "jomold", "intra", "oracle", "global")
 
 
 def run_pipeline(data: Mapping[str, AVVPSplit], cfg: Mapping[str, Any], seed: int = 0,
-                 runs: Sequence[str] = RUNS, log=print) -> dict[str, Any]:
+                 runs: Sequence[str] = RUNS, log=print, out_dir: str | Path | None = None) -> dict[str, Any]:
     """HAN, the noise estimator, the ratios, JoMoLD and ablations (intra-modal selection, oracle ratios, one
-    global ratio) on `data` (`train`/`val`/`test` AVVPSplits) with hyper-parameters `cfg`. JSON-able result."""
+    global ratio) on `data` (`train`/`val`/`test` AVVPSplits) with hyper-parameters `cfg`. JSON-able result.
+    With `out_dir`, each stage writes its metrics and checkpoints to `out_dir/<stage>`."""
     model_kw = dict(cfg["model"])
     tr, va, te = data["train"], data["val"], data["test"]
     res: dict[str, Any] = dict(seed=seed, runs={})
@@ -743,7 +745,8 @@ def run_pipeline(data: Mapping[str, AVVPSplit], cfg: Mapping[str, Any], seed: in
         learn = Learner(task, train_loader(tr, recipe["batch_size"], seed), eval_loader(va),
                         adam(lr=recipe["lr"], weight_decay=recipe.get("weight_decay", 0.0)),
                         step_decay(recipe["milestones"], recipe["gamma"]),
-                        [keep := KeepBest(select), Precision(cfg.get("amp", "auto") or "fp32"), Metrics(every=10**9)], seed=seed)
+                        [keep := KeepBest(select), Precision(cfg.get("amp", "auto") or "fp32"), Metrics(every=10**9)], seed=seed,
+                        out_dir=None if out_dir is None else Path(out_dir) / name.split(" ")[-1].strip("()").lower())
         t0 = time.perf_counter()
         learn.fit(recipe["epochs"])
         test = learn.evaluate(eval_loader(te))
@@ -795,20 +798,30 @@ def run_pipeline(data: Mapping[str, AVVPSplit], cfg: Mapping[str, Any], seed: in
 
 # %% ../../nbs/13_jomold.ipynb #8bf96ede
 def experiment_config(scale: str) -> dict[str, Any]:
-    "The hyper-parameters of tier `scale` (ci | gpu | full)."
+    "The hyper-parameters of tier `scale` (ci | cpu | gpu | full)."
     jomold_recipe = dict(batch_size=128, lr=5e-4, weight_decay=0.0, milestones=(6, 12, 18, 24), gamma=0.25)
     return tier_config(
         scale,
-        common=dict(a_thres=0.6, v_thres=1.8, warmup="as_coded", seeds=(0, 1), runs=RUNS),
+        common=dict(a_thres=0.6, v_thres=1.8, warmup="as_coded", seeds=(0, 1), runs=RUNS, llp_dims=None),
         ci=dict(data=dict(n_train=2500, n_val=300, n_test=600, d_2d=128, d_3d=64, signal=0.7),
                 runs=("han", "estimator", "nodenoise", "jomold", "intra", "oracle"),
                 model=dict(d_audio=128, d_2d=128, d_3d=64, d_model=64, dim_ff=64),
                 han={**jomold_recipe, "lr": 2e-3, "epochs": 10}, jomold={**jomold_recipe, "lr": 2e-3, "epochs": 10}),
+        cpu=dict(data=dict(n_train=5000, n_val=500, n_test=1000, d_2d=256, d_3d=128, signal=0.7), seeds=(0, 1, 2),
+                 model=dict(d_audio=128, d_2d=256, d_3d=128, d_model=128, dim_ff=128),
+                 han={**jomold_recipe, "lr": 1e-3, "epochs": 16}, jomold={**jomold_recipe, "lr": 1e-3, "epochs": 16}),
         gpu=dict(data=dict(n_train=10000, n_val=649, n_test=1200, d_2d=2048, d_3d=512), model=dict(), seeds=(0, 1, 2),
                  han={**jomold_recipe, "epochs": 25}, jomold={**jomold_recipe, "epochs": 25}),
         full=dict(data=None, model=dict(), seeds=(1,),
                   han=dict(batch_size=16, lr=3e-4, weight_decay=0.0, milestones=(10, 20, 30), gamma=0.1, epochs=40),
                   jomold={**jomold_recipe, "epochs": 25}))
+
+
+SMOKE = dict(data=dict(n_train=48, n_val=16, n_test=16, d_2d=16, d_3d=8, signal=0.7), seeds=(0,),
+             model=dict(d_audio=128, d_2d=16, d_3d=8, d_model=16, dim_ff=16), runs=("han", "estimator", "jomold"),
+             han=dict(batch_size=16, lr=1e-3, weight_decay=0.0, milestones=(6,), gamma=0.25, epochs=1),
+             jomold=dict(batch_size=16, lr=1e-3, weight_decay=0.0, milestones=(6,), gamma=0.25, epochs=1))
+"What `smoke=True` puts over a tier's configuration: one seed, a few videos, one epoch per stage."
 
 
 def synthetic_data(cfg: Mapping[str, Any], seed: int) -> dict[str, Any]:
@@ -821,28 +834,27 @@ def llp_root(data: str | Path | None = None) -> Path:
     return Path(data) if data is not None else Path(setting("data_root")) / "llp"
 
 
-def main(scale: str = "gpu", data: str | Path | None = None, seeds: Sequence[int] | None = None,
-         runs: Sequence[str] | None = None, save: bool = True, **overrides) -> dict[str, Any]:
-    """Run HAN, the estimator, JoMoLD and the ablations for tier `scale`; `data` is an LLP root (official layout)
-    or None (LLP under `setting('data_root')/'llp'` when present, else synthetic data unless scale is full).
-    `overrides` replace top-level config entries (e.g. `jomold=dict(..., epochs=1)`)."""
-    from visionbook.measure import save_results
-    cfg = {**experiment_config(scale), **overrides}
-    root = llp_root(data)
+def main(scale: str | None = None, **overrides) -> dict[str, Any]:
+    """Run HAN, the estimator, JoMoLD and the ablations for tier `scale` (default: the `scale` setting).
+    Overrides: any key of `experiment_config(scale)` (e.g. `seeds=(0,)`, `jomold=dict(..., epochs=1)`), and
+    `data` (an LLP root in the official layout; default `setting('data_root')/'llp'` when present, else synthetic
+    data unless the tier is `full`), `out_dir` (default `run_dir("jomold", scale)`), `resume`, `smoke`.
+    Each seed is one resumable piece; results go to `<run dir>/jomold_<scale>.json`."""
+    cfg, opts = start_run("jomold", scale, overrides, experiment_config, SMOKE)
+    scale, root = opts["scale"], llp_root(opts["data"])
     real = (root / LLP_SPLITS["train"]).is_file()
-    if not real and (scale == "full" or data is not None):
-        raise DataNotFoundError(f"no LLP at {root}: expected {LLP_SPLITS['train']} and feats/ there (the official layout).")
-    dims = cfg.get("llp_dims")
+    if not real and (scale == "full" or opts["data"] is not None):
+        raise DataNotFoundError(f"no LLP at {root}: expected {LLP_SPLITS['train']} and feats/ there (the official "
+                                f"layout); the {scale!r} tier needs it (the ci/cpu/gpu tiers fall back to synthetic LLP).")
     out: dict[str, Any] = dict(scale=scale, data=f"LLP at {root}" if real else "synthetic LLP", per_seed=[])
-    for seed in (seeds if seeds is not None else cfg["seeds"]):
-        if real:
-            d = {s: load_llp(root, s, dims=dims) for s in ("train", "val", "test")}
-        else:
-            d = synthetic_data(cfg, seed)
-        out["per_seed"].append(run_pipeline(d, cfg, seed=seed, runs=runs or cfg["runs"]))
+    for seed in cfg["seeds"]:
+        def one(seed_dir, resume, seed=seed):
+            d = ({s: load_llp(root, s, dims=cfg["llp_dims"]) for s in ("train", "val", "test")} if real
+                 else synthetic_data(cfg, seed))
+            return run_pipeline(d, cfg, seed=seed, runs=cfg["runs"], out_dir=seed_dir)
+        out["per_seed"].append(run_unit(opts["out_dir"] / f"seed{seed}", one, opts["resume"]))
     names = out["per_seed"][0]["runs"].keys()
     out["runs"] = {n: dict(test_mean={k: float(np.mean([r["runs"][n]["test"][k] for r in out["per_seed"]])) for k in AVVP_KEYS})
                    for n in names}
-    if save:
-        save_results(f"jomold_{scale}", out)
+    write_run_results("jomold", cfg, opts, out, publish=("cpu", "gpu", "full"))
     return out

