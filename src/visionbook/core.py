@@ -20,8 +20,8 @@ import torch
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'PATH_KEYS', 'TIERS', 'find_settings_file', 'setting', 'tier_config', 'get_device', 'seed_everything',
-           'get_rng_state', 'set_rng_state', 'check_tensor', 'raises', 'config_hash', 'atomic_write_bytes',
-           'refresh_requested', 'cached', 'git_commit', 'env_info', 'register_model']
+           'get_rng_state', 'set_rng_state', 'check_tensor', 'raises', 'apply_cpu_threads', 'config_hash',
+           'atomic_write_bytes', 'refresh_requested', 'cached', 'git_commit', 'env_info', 'register_model']
 
 # %% ../../nbs/00_core.ipynb #5bcdb5af
 DEFAULTS: dict[str, str] = dict(
@@ -36,6 +36,7 @@ DEFAULTS: dict[str, str] = dict(
     cache_dir="outputs/cache",
     results_dir="nbs/results",
     weights_dir="data/weights",
+    cpu_threads="1",
 )
 "Built-in defaults, the lowest level of precedence."
 
@@ -194,6 +195,31 @@ def raises(exc: type[BaseException] | tuple, fn: Callable, *args: Any, match: st
         return str(e)
     names = exc.__name__ if isinstance(exc, type) else "/".join(e.__name__ for e in exc)
     raise AssertionError(f"{getattr(fn, '__name__', fn)} did not raise {names}")
+
+# %% ../../nbs/00_core.ipynb #7f2564fe
+_TORCH_THREADS = torch.get_num_threads()  # torch's own choice, read before any setting is applied
+
+
+def apply_cpu_threads(value: int | str | None = None) -> int:
+    """Set torch's intra-op CPU threads from the `cpu_threads` setting (argument > `$VISIONBOOK_CPU_THREADS` >
+    `settings.ini` > `DEFAULTS`); `0` or `auto` means torch's own default. Returns the thread count now in use."""
+    raw = str(setting("cpu_threads", value)).strip().lower()
+    if raw in ("0", "auto"):
+        n = _TORCH_THREADS
+    else:
+        n = int(raw) if raw.isdigit() else -1
+        if n < 1:
+            raise ValueError(f"cpu_threads must be a positive int, 0 or 'auto', got {raw!r} "
+                             f"(from the argument, $VISIONBOOK_CPU_THREADS, settings.ini or DEFAULTS).")
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
+
+
+try:  # applied once, on import: every notebook, script, CLI run and test imports visionbook.core before any work
+    apply_cpu_threads()
+except ValueError as _e:
+    warnings.warn(f"{_e} Keeping torch's default number of threads.", RuntimeWarning)
 
 # %% ../../nbs/00_core.ipynb #2d9bdd8c
 def config_hash(obj: Any) -> str:
