@@ -1,7 +1,6 @@
 """The one-command GPU benchmark runner (dry run on the CPU) and the cpu_threads setting."""
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 

@@ -218,7 +218,7 @@ def apply_cpu_threads(value: int | str | None = None) -> int:
 
 try:  # applied once, on import: every notebook, script, CLI run and test imports visionbook.core before any work
     apply_cpu_threads()
-except ValueError as _e:
+except (ValueError, OSError) as _e:  # a bad value or settings file must not make the package unimportable
     warnings.warn(f"{_e} Keeping torch's default number of threads.", RuntimeWarning)
 
 # %% ../../nbs/00_core.ipynb #2d9bdd8c

@@ -958,9 +958,6 @@ def _bench_step(kind, arch, img, window, ratio, precision, batch, warmup, steps,
     mem = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None
     syncs = _bench_host_syncs(make_loss, x, dtype, device) if kind.startswith("greenmim") and device.type == "cuda" else None
     opt.zero_grad(set_to_none=True)
-    del model, opt
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
     return dict(model=kind, img=img, window=window, mask_ratio=ratio, precision=precision, batch=batch,
                 step_ms_median=t["median_ms"], step_ms_min=t["best_ms"], wall_ms_per_step=wall, clock=t["clock"],
                 steps=steps, max_memory_allocated_gb=None if mem is None else mem / 2**30,
@@ -1013,8 +1010,8 @@ def gpu_benchmark(dry_run: bool = False, authors_repo: str | None = None, batch:
                 r = _bench_step(kind, arch, im, win, ratio, prec, batch, warmup, steps, device, authors_repo)
             except Exception as e:  # record and go on (e.g. OOM of a dense setting, authors' import failure)
                 r = dict(model=kind, img=im, window=win, mask_ratio=ratio, precision=prec, batch=batch, error=repr(e)[:500])
-                if device.type == "cuda":
-                    torch.cuda.empty_cache()
+            if device.type == "cuda":                                # the setting's model is gone: give its memory back
+                torch.cuda.empty_cache()
             rows.append(r)
             print(json.dumps(r), flush=True)
 
