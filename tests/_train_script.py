@@ -15,7 +15,6 @@ import time
 import torch
 import torch.nn as nn
 
-torch.set_num_threads(1)
 
 from visionbook.data import TensorLoader
 from visionbook.learner import Callback, Checkpoint, ClassificationTask, Learner, Metrics, cosine, save_weights, sgd

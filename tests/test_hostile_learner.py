@@ -18,7 +18,6 @@ from visionbook.learner import (EMA, CheckpointError, Checkpoint, Classification
                                 Metrics, NonFiniteError, Precision, StopAt, Callback, adam, adamw, cosine, constant,
                                 linear, load_checkpoint, load_weights, save_checkpoint, save_weights, sgd, step_decay)
 
-torch.set_num_threads(1)
 g = torch.Generator().manual_seed(0)
 X = torch.randn(64, 2, generator=g)
 Y = (X[:, 0] > 0).long()

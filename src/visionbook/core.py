@@ -25,11 +25,11 @@ import torch
 # %% auto #0
 __all__ = ['DEFAULTS', 'PATH_KEYS', 'TIERS', 'CACHE_FORMAT', 'RUN_OPTIONS', 'WEIGHT_SUFFIXES', 'TIMM_CFG_KEYS',
            'find_settings_file', 'setting', 'tier_config', 'get_device', 'seed_everything', 'get_rng_state',
-           'set_rng_state', 'check_tensor', 'check_choice', 'config_hash', 'atomic_write_bytes', 'refresh_requested',
-           'cached', 'ConfigError', 'run_dir', 'check_overrides', 'smoke_requested', 'start_run', 'run_unit',
-           'git_commit', 'env_info', 'WeightsNotFoundError', 'find_weights', 'read_state_dict', 'load_model_weights',
-           'register_model', 'list_models', 'create_model', 'write_run_results', 'load_tier_results',
-           'describe_tier_results']
+           'set_rng_state', 'check_tensor', 'check_choice', 'apply_cpu_threads', 'config_hash', 'atomic_write_bytes',
+           'refresh_requested', 'cached', 'ConfigError', 'run_dir', 'check_overrides', 'smoke_requested', 'start_run',
+           'run_unit', 'git_commit', 'env_info', 'WeightsNotFoundError', 'find_weights', 'read_state_dict',
+           'load_model_weights', 'register_model', 'list_models', 'create_model', 'write_run_results',
+           'load_tier_results', 'describe_tier_results']
 
 # %% ../../nbs/00_core.ipynb #5bcdb5af
 DEFAULTS: dict[str, str] = dict(
@@ -44,6 +44,7 @@ DEFAULTS: dict[str, str] = dict(
     cache_dir="outputs/cache",
     results_dir="nbs/results",
     weights_dir="data/weights",
+    cpu_threads="1",
 )
 "Built-in defaults, the lowest level of precedence."
 
@@ -202,6 +203,31 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise ValueError(f"{name} must be one of {choices}, got {value!r}{hint}.")
+
+# %% ../../nbs/00_core.ipynb #7f2564fe
+_TORCH_THREADS = torch.get_num_threads()  # torch's own choice, read before any setting is applied
+
+
+def apply_cpu_threads(value: int | str | None = None) -> int:
+    """Set torch's intra-op CPU threads from the `cpu_threads` setting (argument > `$VISIONBOOK_CPU_THREADS` >
+    `settings.ini` > `DEFAULTS`); `0` or `auto` means torch's own default. Returns the thread count now in use."""
+    raw = str(setting("cpu_threads", value)).strip().lower()
+    if raw in ("0", "auto"):
+        n = _TORCH_THREADS
+    else:
+        n = int(raw) if raw.isdigit() else -1
+        if n < 1:
+            raise ValueError(f"cpu_threads must be a positive int, 0 or 'auto', got {raw!r} "
+                             f"(from the argument, $VISIONBOOK_CPU_THREADS, settings.ini or DEFAULTS).")
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
+
+
+try:  # applied once, on import: every notebook, script, CLI run and test imports visionbook.core before any work
+    apply_cpu_threads()
+except (ValueError, OSError) as _e:  # a bad value or settings file must not make the package unimportable
+    warnings.warn(f"{_e} Keeping torch's default number of threads.", RuntimeWarning)
 
 # %% ../../nbs/00_core.ipynb #2d9bdd8c
 def _exact(obj: Any, where: str = "key") -> Any:

@@ -16,19 +16,21 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import timm
 from einops import rearrange
 
 from .core import (check_choice, check_tensor, get_device, run_unit, setting, start_run, tier_config,
                              write_run_results)
 from .learner import (ClassificationTask, Learner, Metrics, Progress, Task, adamw, cosine, freeze, load_weights,
                                 rmsprop_tf, save_weights, sgd, step_decay)
+from .measure import compare_times, predict
 
 # %% auto #0
 __all__ = ['IMAGENET_KEYS', 'SMOKE', 'METHODS', 'TEACHERS', 'STUDENT_HIDDEN', 'IMAGENET_RECIPES', 'pearson_correlation',
            'inter_class_relation', 'intra_class_relation', 'dist_loss', 'DISTLoss', 'kd_loss', 'KDLoss', 'FeatureHooks',
            'renormalize', 'DistillationTask', 'predict_logits', 'experiment_config', 'privileged_mixture',
            'distill_task', 'exp1_run', 'exp1', 'mlp', 'fmnist_subset', 'train_teacher', 'exp2', 'train_imagenet',
-           'main']
+           'main', 'gpu_benchmark']
 
 # %% ../../nbs/10_dist.ipynb #3ea1f076
 def pearson_correlation(a: torch.Tensor, b: torch.Tensor, dim: int = -1, eps: float = 1e-8) -> torch.Tensor:
@@ -342,26 +344,18 @@ class DistillationTask(Task):
         return out
 
 
-@torch.no_grad()
 def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 512, transform: Callable | None = None,
                    device: str | torch.device | None = None) -> torch.Tensor:
-    """Logits of `model` (in eval mode) on the tensor `x` (N, ...), batch by batch -> (N, K) float32 on CPU.
-
-    `transform(xb) -> xb` prepares each batch (e.g. uint8 -> normalised float). For cached teacher logits."""
+    """Logits of `model` (moved to `device`, in eval mode, its mode restored) on the tensor `x` (N, ...), batch by
+    batch -> (N, K) float32 on CPU: `measure.predict` in full precision. `transform(xb) -> xb` prepares each batch
+    on the device (e.g. uint8 -> normalised float). For cached teacher logits."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}.")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
     device = get_device(device)
-    was = model.training
-    model.eval().to(device)
-    out = []
-    for i in range(0, len(x), batch_size):
-        xb = x[i:i + batch_size]
-        xb = transform(xb) if transform is not None else xb
-        out.append(model(xb.to(device)).float().cpu())
-    model.train(was)
-    return torch.cat(out)
+    model.to(device)
+    return predict(model, x, batch_size=batch_size, device=device, amp=False, transform=transform)
 
 # %% ../../nbs/10_dist.ipynb #7ab7ab66
 IMAGENET_KEYS = ("teacher", "student", "teacher_ckpt", "recipe", "kd", "tau", "epochs", "batch_size", "image_size",
@@ -647,3 +641,63 @@ def main(scale: str | None = None, **overrides) -> dict[str, Any]:
                              resume=resume)
     write_run_results("dist", cfg, opts, out)
     return out
+
+# %% ../../nbs/10_dist.ipynb #1a74af80
+def gpu_benchmark(dry_run: bool = False, batch: int = 256, size: int = 224, classes: int = 1000, teacher: str = "resnet50",
+                  student: str = "resnet18", iters: int = 20, warmup: int = 5) -> dict[str, Any]:
+    """What distillation costs per training step (ResNet-50 teacher frozen, ResNet-18 student, SGD; bf16 autocast
+    and channels_last on CUDA). Cases: `plain` (student forward + CE + backward + step), `distill` (+ teacher
+    forward under no_grad + CE + 2 x DIST(tau=1)), `cached` (distillation from cached teacher logits), `kd_cached`
+    (KD, T=4, from cached logits) and `loss_only` (DIST forward + backward on (batch, classes) logits alone).
+    Timed interleaved by `compare_times`, one step per sample, median and best of `iters` samples after `warmup`
+    steps. `dry_run`: tiny sizes on the CPU, to check the code path."""
+    if dry_run:
+        batch, size, classes, iters, warmup = 4, 32, 10, 2, 1
+    config = dict(batch=batch, size=size, classes=classes, teacher=teacher, student=student, iters=iters, warmup=warmup)
+    dev = torch.device("cpu") if dry_run else get_device()
+    cuda = dev.type == "cuda"
+    torch.backends.cudnn.benchmark = True
+    amp = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cuda)
+    cl = torch.channels_last if cuda else torch.contiguous_format
+    t_net = freeze(timm.create_model(teacher, pretrained=False, num_classes=classes)).to(dev, memory_format=cl)
+    s_net = timm.create_model(student, pretrained=False, num_classes=classes).to(dev, memory_format=cl)
+    opt = torch.optim.SGD(s_net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    x = torch.randn(batch, 3, size, size, device=dev).contiguous(memory_format=cl)
+    y = torch.randint(0, classes, (batch,), device=dev)
+    with torch.no_grad(), amp:
+        zt = t_net(x).float()
+    tasks = dict(distill=DistillationTask(s_net, t_net, DISTLoss(tau=1.0), 1.0, 2.0),
+                 cached=DistillationTask(s_net, None, DISTLoss(tau=1.0), 1.0, 2.0),
+                 kd_cached=DistillationTask(s_net, None, KDLoss(4.0), 0.9, 1.0))
+
+    def step(fn):
+        def run():
+            with amp:
+                loss = fn()
+            loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+        return run
+
+    p0 = Progress(step=0, total_steps=1, epoch=0, epochs=1, batch=0, batches=1)
+    cases = dict(plain=step(lambda: F.cross_entropy(s_net(x), y)),
+                 distill=step(lambda: tasks["distill"].training_step((x, y), p0)["loss"]),
+                 cached=step(lambda: tasks["cached"].training_step((x, y, zt), p0)["loss"]),
+                 kd_cached=step(lambda: tasks["kd_cached"].training_step((x, y, zt), p0)["loss"]))
+    zs = torch.randn(batch, classes, device=dev, requires_grad=True)
+    loss_fn = DISTLoss(tau=1.0)
+
+    def loss_only():
+        with amp:
+            loss = loss_fn(zs.bfloat16() if cuda else zs, zt)
+        loss.backward()
+    cases["loss_only"] = loss_only
+
+    s_net.train()
+    res = compare_times(cases, repeats=iters, iters=1, warmup=warmup, device=dev, baseline="plain")
+    t = {k: v["median_ms"] for k, v in res.items()}
+    summary = dict(distill_over_plain=t["distill"] / t["plain"], cached_over_plain=t["cached"] / t["plain"],
+                   loss_share_of_distill_step=t["loss_only"] / t["distill"],
+                   teacher_forward_ms_est=t["distill"] - t["cached"])
+    return dict(bench="dist_gpu", config=config, timings=res, summary=summary,
+                images_per_s={k: batch / (v / 1000) for k, v in t.items() if k != "loss_only"})

@@ -3,8 +3,14 @@
 # %% ../../nbs/12_greenmim.ipynb #885813bc
 from __future__ import annotations
 
+import contextlib
+import importlib
+import json
 import math
+import statistics
+import sys
 import time
+import types
 import warnings
 from dataclasses import dataclass, field
 from functools import partial
@@ -24,6 +30,7 @@ from pathlib import Path
 from .core import (cached, check_tensor, create_model, env_info, get_device, register_model, run_unit, setting,
                              start_run, tier_config, write_run_results)
 from .learner import Task
+from .measure import time_fn
 
 # %% auto #0
 __all__ = ['MASK_VALUE', 'STRATEGIES', 'SMOKE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'unit_grid', 'random_unit_mask',
@@ -36,7 +43,7 @@ __all__ = ['MASK_VALUE', 'STRATEGIES', 'SMOKE', 'IMAGENET_MEAN', 'IMAGENET_STD',
            'greenmim_swin_base_patch4_window14_224', 'greenmim_swin_large_patch4_window14_224',
            'remap_authors_checkpoint', 'encoder_to_timm', 'timm_to_encoder', 'SimMIMSwin', 'GreenMIMTask',
            'experiment_config', 'fmnist_loader', 'make_small', 'features', 'linear_probe', 'pretrain_seed',
-           'pretrain_experiment', 'pretrain_transform', 'pretrain_imagenet', 'main']
+           'pretrain_experiment', 'pretrain_transform', 'pretrain_imagenet', 'main', 'gpu_benchmark']
 
 # %% ../../nbs/12_greenmim.ipynb #f5775692
 MASK_VALUE = -100.0  # additive mask between tokens that must not attend (Swin's value; -inf would NaN the pad rows)
@@ -879,6 +886,7 @@ import numpy as np
 
 from .data import FASHION_MEAN, FASHION_STD, ImageBatch, TensorLoader, load_fashion_mnist
 from .learner import ClassificationTask, Learner, Metrics, adamw, cosine
+from .measure import predict
 
 
 def fmnist_loader(x, batch, seed, img):
@@ -894,13 +902,11 @@ def make_small(cfg, seed):
     return GreenMIM(enc, cfg["dec_dim"], 1, cfg["dec_heads"], mask_ratio=0.75)
 
 
-@torch.no_grad()
 def features(enc, x, img):
-    "Mean-pooled last-stage features of the all-visible images x (uint8) at `img` pixels."
+    "Mean-pooled last-stage features of the all-visible images x (uint8) at `img` pixels, in eval mode."
     tf = ImageBatch(FASHION_MEAN, FASHION_STD, size=img)
-    enc.eval()
     plan = enc.make_plan(None)
-    return torch.cat([enc(tf((x[i:i + 500],))[0], plan=plan).mean(1) for i in range(0, len(x), 500)])
+    return predict(lambda xb: enc(xb, plan=plan).mean(1), x, batch_size=500, transform=lambda xb: tf((xb,))[0], modules=enc)
 
 
 def linear_probe(ftr, ytr, fte, yte, seed, epochs):
@@ -1015,3 +1021,168 @@ def main(scale: str | None = None, **overrides) -> dict[str, Any]:
         out = dict(model=cfg["model"], step=learn.step, last_loss=losses[-1] if losses else None)
     write_run_results("greenmim", cfg, opts, out)
     return out
+
+# %% ../../nbs/12_greenmim.ipynb #d73e2478
+_BENCH_SWIN_B = dict(embed_dim=128, depths=(2, 2, 18, 2), num_heads=(4, 8, 16, 32))
+_BENCH_TINY = dict(embed_dim=16, depths=(1, 1, 1, 1), num_heads=(1, 1, 1, 1))
+
+
+def _load_authors_greenmim(repo: Path):
+    "The authors' GreenMIM Swin-B from a local copy (spconv stubbed, np.float aliased, loaded as a package)."
+    import numpy as np
+    if not hasattr(np, "float"):
+        np.float = float  # their util/pos_embed.py uses the removed alias
+    for name in ("spconv", "spconv.pytorch"):
+        sys.modules.setdefault(name, types.ModuleType(name))
+    sys.path.insert(0, str(repo))  # the authors' copy, outside this repository, is imported as their own package
+    mf = importlib.import_module("modeling.model_factory")
+    return mf.get_pretrain_model("green_mim_swin_base_patch4_dec512b1") if hasattr(mf, "get_pretrain_model") \
+        else getattr(mf, "green_mim_swin_base_patch4_dec512b1")()
+
+
+def _bench_setting(kind: str, arch: dict, img: int, window: int, ratio: float, device, authors_repo=None):
+    "(model, make_loss) for one benchmark setting; make_loss(x) -> (loss_fn, plan_ms, plan)."
+    if kind == "greenmim":
+        model = _greenmim("base", window, img_size=img, mask_ratio=ratio, **arch).to(device)
+
+        def make_loss(x):
+            t0 = time.perf_counter()
+            plan = model.encoder.make_plan(model.sample_mask()).to(device)      # host work, no device sync
+            ms = (time.perf_counter() - t0) * 1e3
+            return (lambda: model(x, plan=plan)[0]), ms, plan
+    elif kind == "greenmim_prefetched":       # plans built ahead (as a data-loader worker would), already on the device
+        model = _greenmim("base", window, img_size=img, mask_ratio=ratio, **arch).to(device)
+        pool = [model.encoder.make_plan(model.sample_mask()).to(device) for _ in range(64)]
+        it = iter(range(10**9))
+
+        def make_loss(x):
+            plan = pool[next(it) % len(pool)]
+            return (lambda: model(x, plan=plan)[0]), 0.0, plan
+    elif kind == "dense":
+        model = SimMIMSwin(img, window, in_chans=3, **arch).to(device)
+        units = model.units ** 2
+
+        def make_loss(x):
+            mask = random_unit_mask(units, ratio)
+            return (lambda: model(x, mask)[0]), 0.0, None
+    elif kind == "authors":
+        model = _load_authors_greenmim(Path(authors_repo)).to(device)
+
+        def make_loss(x):
+            return (lambda: model(x, mask_ratio=ratio)[0]), 0.0, None
+    else:
+        raise ValueError(f"unknown benchmark setting {kind!r}; expected greenmim, greenmim_prefetched, dense or authors.")
+    return model, make_loss
+
+# %% ../../nbs/12_greenmim.ipynb #2654548a
+def _bench_step(kind, arch, img, window, ratio, precision, batch, warmup, steps, device, authors_repo=None) -> dict:
+    "One setting: median/best step time (`time_fn`, one step per sample), peak memory, plan time and host syncs."
+    torch.manual_seed(0)
+    model, make_loss = _bench_setting(kind, arch, img, window, ratio, device, authors_repo)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, betas=(0.9, 0.95),
+                            weight_decay=0.05, **(dict(fused=True) if device.type == "cuda" else {}))
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}[precision]
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+    x = torch.randn(batch, 3, img, img, device=device)
+    plan_ms, pads = [], []
+
+    def step():
+        loss_fn, ms, plan = make_loss(x)
+        plan_ms.append(ms)
+        if plan is not None:
+            pads.append(sum(w.padding_ratio * w.slots for ws in plan.windows for w in ws) /
+                        sum(w.slots for ws in plan.windows for w in ws))
+        ctx = torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+        with ctx:
+            loss = loss_fn()
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        opt.zero_grad(set_to_none=True)
+
+    for _ in range(warmup):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+    wall0 = time.perf_counter()
+    t = time_fn(step, warmup=0, iters=steps, device=device)
+    wall = (time.perf_counter() - wall0) * 1e3 / steps
+    mem = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None
+    syncs = _bench_host_syncs(make_loss, x, dtype, device) if kind.startswith("greenmim") and device.type == "cuda" else None
+    opt.zero_grad(set_to_none=True)
+    return dict(model=kind, img=img, window=window, mask_ratio=ratio, precision=precision, batch=batch,
+                step_ms_median=t["median_ms"], step_ms_min=t["best_ms"], wall_ms_per_step=wall, clock=t["clock"],
+                steps=steps, max_memory_allocated_gb=None if mem is None else mem / 2**30,
+                plan_ms_per_step=statistics.median(plan_ms) if plan_ms else None,
+                pad_fraction=statistics.mean(pads) if pads else None, host_syncs_fwd_bwd=syncs)
+
+
+def _bench_host_syncs(make_loss, x, dtype, device) -> int:
+    "Host synchronisations inside one forward + backward (torch.cuda sync debug mode)."
+    loss_fn, _, _ = make_loss(x)
+    torch.cuda.synchronize(device)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            with torch.autocast("cuda", dtype=dtype):
+                loss = loss_fn()
+            loss.backward()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    return sum("synchroniz" in str(m.message).lower() for m in w)
+
+# %% ../../nbs/12_greenmim.ipynb #4368df71
+def gpu_benchmark(dry_run: bool = False, authors_repo: str | None = None, batch: int = 128, warmup: int = 5,
+                  steps: int = 20, precisions: Sequence[str] = ("bf16", "fp16")) -> dict[str, Any]:
+    """GreenMIM on one GPU: the pre-training step (forward, backward, AdamW (0.9, 0.95)) of GreenMIM Swin-B w7 at
+    224, mask 0.75 (plans built inside the step, and prefetched), against SimMIM-style dense Swin-B w7 at 224,
+    mask 0.6 and 0.75, and dense w6 at 192, mask 0.6; with `authors_repo` (a local copy of LayneH/GreenMIM outside
+    this repository) the authors' model at mask 0.75. Per setting and precision: median of `steps` (>= 15) step
+    times after `warmup`, peak memory, host time to plan, host syncs. Failures (e.g. OOM) are recorded, not raised.
+    `dry_run`: a tiny model at 64 px, batch 2, 2 steps, fp32/bf16/fp16, on the CPU."""
+    if dry_run:
+        device, arch, batch, warmup, steps, precisions = torch.device("cpu"), _BENCH_TINY, 2, 1, 2, ["fp32", "bf16", "fp16"]
+        img, grid = 64, [("greenmim", 64, 4, 0.75), ("greenmim_prefetched", 64, 4, 0.75), ("dense", 64, 4, 0.6),
+                         ("dense", 64, 4, 0.75), ("dense", 64, 2, 0.6)]
+    else:
+        if not torch.cuda.is_available():
+            raise RuntimeError("no CUDA device: the GreenMIM GPU benchmark needs one (dry_run=True checks it on the CPU).")
+        if steps < 15:
+            raise ValueError(f"steps must be >= 15 (median of at least 15 steps after warm-up), got {steps}.")
+        device, arch, precisions = torch.device("cuda"), _BENCH_SWIN_B, list(precisions)
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        img, grid = 224, [("greenmim", 224, 7, 0.75), ("greenmim_prefetched", 224, 7, 0.75), ("dense", 224, 7, 0.6),
+                          ("dense", 224, 7, 0.75), ("dense", 192, 6, 0.6)] + ([("authors", 224, 7, 0.75)] if authors_repo else [])
+    rows = []
+    for prec in precisions:
+        for kind, im, win, ratio in grid:
+            try:
+                r = _bench_step(kind, arch, im, win, ratio, prec, batch, warmup, steps, device, authors_repo)
+            except Exception as e:  # record and go on (e.g. OOM of a dense setting, authors' import failure)
+                r = dict(model=kind, img=im, window=win, mask_ratio=ratio, precision=prec, batch=batch, error=repr(e)[:500])
+            if device.type == "cuda":                                # the setting's model is gone: give its memory back
+                torch.cuda.empty_cache()
+            rows.append(r)
+            print(json.dumps(r), flush=True)
+
+    def row(model, prec, **kw):
+        return next((r for r in rows if r["model"] == model and r["precision"] == prec and "error" not in r
+                     and all(r[k] == v for k, v in kw.items())), None)
+
+    summary = {}
+    for prec in precisions:
+        g, d, au, gp = row("greenmim", prec), row("dense", prec, img=img, mask_ratio=0.6), row("authors", prec), row("greenmim_prefetched", prec)
+        if g and d:
+            summary[f"speedup_{prec}"] = d["step_ms_median"] / g["step_ms_median"]
+            if g["max_memory_allocated_gb"]:
+                summary[f"memory_reduction_{prec}"] = 1 - g["max_memory_allocated_gb"] / d["max_memory_allocated_gb"]
+            summary[f"plan_share_{prec}"] = g["plan_ms_per_step"] / g["step_ms_median"]
+        if gp and d:
+            summary[f"speedup_prefetched_{prec}"] = d["step_ms_median"] / gp["step_ms_median"]
+        if g and au:
+            summary[f"speedup_vs_authors_{prec}"] = au["step_ms_median"] / g["step_ms_median"]
+    args = dict(batch=batch, warmup=warmup, steps=steps, precisions=list(precisions), authors_repo=authors_repo)
+    return dict(rows=rows, summary=summary, args=args)

@@ -20,6 +20,7 @@ from .core import (cached, check_choice, check_tensor, env_info, register_model,
                              setting, start_run, tier_config, write_run_results)
 from .data import DataNotFoundError, TensorLoader
 from .learner import Callback, Learner, Metrics, Precision, Task, adam, step_decay
+from .measure import predict
 
 # %% auto #0
 __all__ = ['LLP_CLASSES', 'AVVP_KEYS', 'LLP_SPLITS', 'LLP_FEATS', 'LLP_DIMS', 'RUNS', 'SMOKE', 'segment_counts', 'event_counts',
@@ -712,19 +713,14 @@ def eval_loader(split: AVVPSplit, batch_size: int = 256) -> TensorLoader:
     return TensorLoader((split.audio, split.v2d, split.v3d, split.labels, split.gt_a, split.gt_v), batch_size, shuffle=False)
 
 
-@torch.no_grad()
 def modality_probs(model: MMILNet, split: AVVPSplit, *, with_ca: bool = False, batch_size: int = 128, seed: int = 0,
                    device=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    "Eval-mode p_a, p_v (N, C) and labels on `split` in a shuffled order (as the official ratio pass), batch by batch."
-    was = model.training
-    model.eval()
-    device = device or next(model.parameters()).device
-    pa, pv, ys = [], [], []
-    for a, v2, v3, y, _ in train_loader(split, batch_size, seed):
-        o = model(a.to(device), v2.to(device), v3.to(device), with_ca=with_ca)
-        pa.append(o["p_a"].float().cpu()); pv.append(o["p_v"].float().cpu()); ys.append(y)
-    model.train(was)
-    return torch.cat(pa), torch.cat(pv), torch.cat(ys)
+    "Eval-mode p_a, p_v (N, C) and labels on `split` in a shuffled order (as the official ratio pass), batch by batch (`measure.predict`, full precision)."
+    def forward(b):
+        o = model(*b[:3], with_ca=with_ca)
+        return o["p_a"], o["p_v"], b[3]
+
+    return predict(forward, train_loader(split, batch_size, seed), device=device, amp=False, modules=model)
 
 
 RUNS = ("han", "estimator", "nodenoise", "jomold", "intra", "oracle", "global")

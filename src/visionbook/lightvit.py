@@ -9,6 +9,7 @@ import math
 import os
 import sys
 import time
+import traceback
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,17 +22,19 @@ import timm
 from einops import rearrange, reduce
 from timm.layers import DropPath, trunc_normal_
 from timm.models import build_model_with_cfg, generate_default_cfgs
+from torch.profiler import ProfilerActivity, profile
 
 from .core import check_tensor, register_model, run_unit, setting, start_run, tier_config, write_run_results
 from .learner import Task
+from .measure import compare_times, count_macs
 
 # %% auto #0
-__all__ = ['LIGHTVIT_VARIANTS', 'PAPER', 'default_cfgs', 'IMAGENET_RECIPE', 'SMOKE', 'ConvStem8', 'relative_position_index',
-           'LocalGlobalAttention', 'BiAttn', 'BiAttnMlp', 'ResidualPatchMerge', 'Block', 'LightViT', 'lightvit_tiny',
-           'lightvit_small', 'lightvit_base', 'deterministic_state_dict', 'load_authors_lightvit', 'parity_input',
-           'parity_outputs', 'make_parity_fixture', 'analytic_macs', 'ToyGlobalMean', 'ToyRegressionTask', 'run_toy',
-           'micro_models', 'small_image_data', 'run_comparison', 'experiment_config', 'MixupClassificationTask',
-           'train_imagenet', 'main']
+__all__ = ['LIGHTVIT_VARIANTS', 'PAPER', 'default_cfgs', 'IMAGENET_RECIPE', 'SMOKE', 'BENCH_TIMM_BASELINES', 'PEAK_BF16_TFLOPS',
+           'ConvStem8', 'relative_position_index', 'LocalGlobalAttention', 'BiAttn', 'BiAttnMlp', 'ResidualPatchMerge',
+           'Block', 'LightViT', 'lightvit_tiny', 'lightvit_small', 'lightvit_base', 'deterministic_state_dict',
+           'load_authors_lightvit', 'parity_input', 'parity_outputs', 'make_parity_fixture', 'analytic_macs',
+           'ToyGlobalMean', 'ToyRegressionTask', 'run_toy', 'micro_models', 'small_image_data', 'run_comparison',
+           'experiment_config', 'MixupClassificationTask', 'train_imagenet', 'main', 'peak_tflops', 'gpu_benchmark']
 
 # %% ../../nbs/11_lightvit.ipynb #9878340e
 class ConvStem8(nn.Module):
@@ -684,3 +687,198 @@ def main(scale: str | None = None, **overrides) -> dict:
     write_run_results("lightvit", cfg, opts, out)
     return out
 
+
+# %% ../../nbs/11_lightvit.ipynb #a9f48c41
+BENCH_TIMM_BASELINES = ("pvt_v2_b0", "pvt_v2_b1", "deit_tiny_patch16_224", "swin_tiny_patch4_window7_224")
+PEAK_BF16_TFLOPS = {"H100 SXM": 989.4, "H100 80GB HBM3": 989.4, "H100 PCIe": 756.0, "H100 NVL": 835.0, "H200": 989.4,
+                    "A100": 312.0, "L40S": 362.0, "A10G": 70.0, "L4": 121.0, "RTX 4090": 165.2}
+
+
+def peak_tflops(name: str, override: float | None = None) -> float | None:
+    "Dense bf16 tensor-core peak of the GPU called `name` (TFLOP/s), from `PEAK_BF16_TFLOPS`; None if unknown."
+    if override:
+        return override
+    for key, v in sorted(PEAK_BF16_TFLOPS.items(), key=lambda kv: -len(kv[0])):
+        if all(part in name for part in key.split()):
+            return v
+    return None
+
+
+def _sec_per_call(fn, warmup: int, iters: int, device) -> float:
+    "Seconds per call of `iters` back-to-back calls of fn() after `warmup` (one block of `compare_times`)."
+    return compare_times({"fn": fn}, repeats=1, iters=iters, warmup=warmup, device=device)["fn"]["best_ms"] / 1e3
+
+
+def _bench_build(name: str, authors=None, img: int = 224) -> nn.Module:
+    if name == "authors_lightvit_tiny":
+        return authors.lightvit_tiny()
+    if name in LIGHTVIT_VARIANTS:
+        return timm.create_model(name)
+    return timm.create_model(name, pretrained=False, **({"img_size": img} if ("deit" in name or "swin" in name) else {}))
+
+
+def _bench_inference(model, mode: str, batch: int, img: int, device, warmup: int, iters: int) -> dict:
+    "Inference img/s of `model` in `mode`: fp32 (TF32 off), bf16_cl (bf16 autocast + channels_last) or bf16_cl_compile."
+    model = model.to(device).eval()
+    x = torch.randn(batch, 3, img, img, device=device)
+    if mode == "fp32":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        ctx = torch.autocast(device.type, enabled=False)
+        fn_model = model
+    else:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+        ctx = torch.autocast(device.type, dtype=torch.bfloat16)
+        fn_model = torch.compile(model) if mode == "bf16_cl_compile" else model
+
+    def step():
+        with torch.no_grad(), ctx:
+            return fn_model(x)
+
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    sec = _sec_per_call(step, warmup, iters, device)
+    mem = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None
+    return dict(mode=mode, batch=batch, img_per_s=batch / sec, ms_per_batch=sec * 1e3, peak_mem_gib=mem and mem / 2**30,
+                tf32_matmul=torch.backends.cuda.matmul.allow_tf32, tf32_cudnn=torch.backends.cudnn.allow_tf32)
+
+# %% ../../nbs/11_lightvit.ipynb #c68e66bf
+def _bench_training(model, batch: int, img: int, device, warmup: int, iters: int, compile: bool, peak: float | None) -> dict:
+    "Training img/s, achieved TFLOP/s and MFU of `model` at bf16 + channels_last (AdamW, synthetic data)."
+    model = model.to(device).train().to(memory_format=torch.channels_last)
+    macs = count_macs(model, torch.randn(1, 3, img, img, device=device))        # forward MACs per image
+    net = torch.compile(model) if compile else model
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.04, **({"fused": True} if device.type == "cuda" else {}))
+    x = torch.randn(batch, 3, img, img, device=device).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 1000, (batch,), device=device)
+    losses = []
+
+    def step():
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            loss = F.cross_entropy(net(x), y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(loss.detach())
+
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    sec = _sec_per_call(step, warmup, iters, device)
+    flops = 3 * 2 * macs * batch                                                   # fwd + bwd = 3x fwd, 2 FLOPs per MAC
+    return dict(compile=compile, batch=batch, img_per_s=batch / sec, ms_per_step=sec * 1e3, fwd_gmacs_per_img=macs / 1e9,
+                achieved_tflops=flops / sec / 1e12, mfu=(flops / sec / 1e12 / peak) if peak else None,
+                loss_first=float(losses[0]), loss_last=float(losses[-1]))
+
+
+def _bench_profile(model, batch: int, img: int, device, warmup: int = 3) -> dict:
+    "Kernel launches, GPU busy time and wall time of one bf16 training step after warm-up (operator count on a CPU)."
+    model = model.to(device).train().to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    x = torch.randn(batch, 3, img, img, device=device).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 1000, (batch,), device=device)
+
+    def step():
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            F.cross_entropy(model(x), y).backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    for _ in range(warmup):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=acts) as prof:
+        t0 = time.perf_counter()
+        step()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        wall = time.perf_counter() - t0
+    events = prof.events()
+    if device.type == "cuda":
+        kernels = [e for e in events if getattr(e, "device_type", None) == torch.autograd.DeviceType.CUDA]
+        return dict(kernels=len(kernels), gpu_busy_ms=sum(e.device_time for e in kernels) / 1e3, wall_ms=wall * 1e3)
+    return dict(aten_ops=sum(e.name.startswith("aten::") for e in events), wall_ms=wall * 1e3)  # CPU dry run
+
+# %% ../../nbs/11_lightvit.ipynb #7751f62f
+def _bench_summary(inf: list, train: list, modes: list, peak, gpu_name: str, dry_run: bool) -> dict[str, Any]:
+    "The ratios the chapter's speed targets are stated in, from the benchmark's rows (None where a side is missing)."
+    def ips(model, mode):
+        return next((r["img_per_s"] for r in inf if r["model"] == model and r["mode"] == mode), None)
+
+    def tps(model, comp=False):
+        return next((r["img_per_s"] for r in train if r["model"] == model and r["compile"] == comp), None)
+
+    def ratio(p, q):
+        return p / q if p and q else None
+
+    def best(m):
+        return max([v for v in (ips(m, k) for k in modes) if v] or [0]) or None
+
+    return dict(
+        ratio_lightvit_tiny_vs_pvt_v2_b0_fp32=ratio(ips("lightvit_tiny", "fp32"), ips("pvt_v2_b0", "fp32")),
+        ratio_lightvit_tiny_vs_pvt_v2_b0_bf16_cl=ratio(ips("lightvit_tiny", "bf16_cl"), ips("pvt_v2_b0", "bf16_cl")),
+        ratio_lightvit_tiny_best_vs_pvt_v2_b0_best=ratio(best("lightvit_tiny"), best("pvt_v2_b0")),
+        ratio_inference_ours_vs_authors_bf16_cl=ratio(ips("lightvit_tiny", "bf16_cl"), ips("authors_lightvit_tiny", "bf16_cl")),
+        ratio_inference_ours_best_vs_authors_bf16_cl=ratio(best("lightvit_tiny"), ips("authors_lightvit_tiny", "bf16_cl")),
+        ratio_training_ours_best_vs_authors=ratio(max([v for v in (tps("lightvit_tiny"), tps("lightvit_tiny", True)) if v] or [0]) or None,
+                                                  tps("authors_lightvit_tiny")),
+        lightvit_base_training_mfu=max([r["mfu"] or 0 for r in train if r["model"] == "lightvit_base"] or [0]) or None,
+        peak_bf16_tflops=peak, gpu=gpu_name, dry_run=dry_run)
+
+# %% ../../nbs/11_lightvit.ipynb #b554c147
+def gpu_benchmark(dry_run: bool = False, authors_repo: str | None = None, batch: int = 256, train_batch: int = 256,
+                  warmup: int = 20, iters: int = 50, train_iters: int = 20, compile: bool = True,
+                  peak_tflops_override: float | None = None) -> dict[str, Any]:
+    """LightViT on one GPU: inference img/s of LightViT-T/S/B and `BENCH_TIMM_BASELINES` (fp32 with TF32 off,
+    bf16 + channels_last, and compiled); training img/s and MFU of LightViT-T and -B; a profile of one training
+    step; with `authors_repo` (a copy of hunto/image_classification_sota outside this repository) the authors'
+    LightViT-T in the same modes, and the ratios the chapter's targets are about. Failures are recorded, not raised.
+    `dry_run`: LightViT-T and PVTv2-B0 only (LightViT-T alone trained and profiled), 64 px, batch 2, one iteration, no compile, on the CPU (the numbers mean nothing)."""
+    device = torch.device("cpu") if dry_run else torch.device("cuda")
+    if dry_run:
+        batch, train_batch, warmup, iters, train_iters, compile = 2, 2, 0, 1, 2, False
+    elif not torch.cuda.is_available():
+        raise RuntimeError("no CUDA device: the LightViT GPU benchmark needs one (dry_run=True checks it on the CPU).")
+    torch.backends.cudnn.benchmark = True
+    img = 64 if dry_run else 224
+    authors = load_authors_lightvit(authors_repo) if authors_repo else None
+    gpu_name = torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu (dry run)"
+    peak = peak_tflops(gpu_name, peak_tflops_override)
+    ours_auth = ["lightvit_tiny"] + (["authors_lightvit_tiny"] if authors else [])
+    modes = ["fp32", "bf16_cl"] + (["bf16_cl_compile"] if compile else [])
+    inf, train, errors, prof = [], [], [], {}
+    others = ["lightvit_tiny", "pvt_v2_b0"] if dry_run else list(LIGHTVIT_VARIANTS) + list(BENCH_TIMM_BASELINES)
+    for name in others + ours_auth[1:]:
+        for mode in modes:
+            try:
+                torch.manual_seed(0)
+                inf.append(dict(model=name, **_bench_inference(_bench_build(name, authors, img), mode, batch, img, device, warmup, iters)))
+                print(f"inference {name:32s} {mode:16s} {inf[-1]['img_per_s']:10.1f} img/s", flush=True)
+            except Exception as e:                                                # keep going; record the failure
+                errors.append(dict(model=name, mode=mode, error=repr(e), trace=traceback.format_exc(limit=3)))
+                print(f"inference {name} {mode} FAILED: {e!r}", flush=True)
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+    for name in ["lightvit_tiny"] + ([] if dry_run else ["lightvit_base"]) + ours_auth[1:]:
+        for comp in [False] + ([True] if compile else []):
+            try:
+                torch.manual_seed(0)
+                r = _bench_training(_bench_build(name, authors, img), train_batch, img, device, warmup // 4 + 1, train_iters, comp, peak)
+                train.append(dict(model=name, **r))
+                print(f"training  {name:32s} compile={comp!s:5s} {r['img_per_s']:10.1f} img/s  MFU {r['mfu']}", flush=True)
+            except Exception as e:
+                errors.append(dict(model=name, mode=f"train compile={comp}", error=repr(e)))
+                print(f"training {name} FAILED: {e!r}", flush=True)
+    for name in ["lightvit_tiny"] + ([] if dry_run else ["pvt_v2_b0"]) + ours_auth[1:]:
+        try:
+            prof[name] = _bench_profile(_bench_build(name, authors, img), train_batch, img, device, warmup=1 if dry_run else 3)
+        except Exception as e:
+            errors.append(dict(model=name, mode="profile", error=repr(e)))
+    summary = _bench_summary(inf, train, modes, peak, gpu_name, dry_run)
+    targets = dict(inference_vs_authors=1.5, inference_vs_pvt_v2_b0=1.0, training_vs_authors=2.5, base_training_mfu=0.25)
+    protocol = dict(batch=batch, train_batch=train_batch, warmup=warmup, iters=iters, train_iters=train_iters, img=img,
+                    cudnn_benchmark=True, synthetic_data=True, clock="cuda_events" if device.type == "cuda" else "perf_counter")
+    return dict(inference=inf, training=train, profile=prof, summary=summary, targets=targets, errors=errors,
+                protocol=protocol, **{k: v for k, v in summary.items() if k.startswith("ratio_")})

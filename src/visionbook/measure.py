@@ -3,14 +3,18 @@
 # %% ../../nbs/03_measure.ipynb #c2ec5440
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import math
 import os
+import pkgutil
 import statistics
 import time
+import traceback
 import weakref
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import torch
 import torch.nn as nn
@@ -18,11 +22,12 @@ import torch.nn as nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
-from .core import atomic_write_bytes, env_info, setting
+from .core import atomic_write_bytes, env_info, get_device, setting
 
 # %% auto #0
-__all__ = ['LEDGER_COLUMNS', 'count_params', 'count_macs', 'time_fn', 'PeakTensorMemory', 'saved_for_backward_bytes',
-           'peak_memory', 'save_results', 'load_results', 'claims_ledger']
+__all__ = ['LEDGER_COLUMNS', 'count_params', 'count_macs', 'compare_times', 'time_fn', 'PeakTensorMemory',
+           'saved_for_backward_bytes', 'peak_memory', 'save_results', 'load_results', 'predict',
+           'gpu_benchmark_chapters', 'run_gpu_benchmarks', 'claims_ledger']
 
 # %% ../../nbs/03_measure.ipynb #504b3c1c
 def count_params(model: nn.Module, trainable_only: bool = False) -> int:
@@ -62,37 +67,100 @@ def count_macs(model: nn.Module | Callable, *inputs: Any, by_module: bool = Fals
         return total, per
     return total
 
-# %% ../../nbs/03_measure.ipynb #7269defd
+# %% ../../nbs/03_measure.ipynb #de0ef50d
+def _as_device(device: str | torch.device | None) -> torch.device:
+    if device is not None:
+        return torch.device(device)
+    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+
 def _sync(device: torch.device | None):
     if device is not None and device.type == "cuda":
         torch.cuda.synchronize(device)
+    elif device is not None and device.type == "mps":
+        torch.mps.synchronize()
 
 
-def time_fn(fn: Callable[[], Any], warmup: int = 2, iters: int = 10, device: str | torch.device | None = None) -> dict[str, float]:
-    "Time `fn()`: `warmup` untimed calls, then `iters` timed ones; returns median/mean/std/min in milliseconds."
-    device = torch.device(device) if device is not None else (torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
-    if iters < 1:
-        raise ValueError(f"iters must be >= 1, got {iters}.")
-    for _ in range(warmup):
+def _clock(device: torch.device) -> str:
+    "The clock `_time_block` uses on `device`."
+    return "cuda_events" if device.type == "cuda" else "perf_counter"
+
+
+def _time_block(fn: Callable[[], Any], iters: int, device: torch.device) -> float:
+    "Milliseconds per call of `iters` back-to-back calls of `fn()` (CUDA events on a CUDA device, else wall clock with sync)."
+    if device.type == "cuda":
+        with torch.cuda.device(device):
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            for _ in range(iters):
+                fn()
+            end.record()
+            end.synchronize()
+            return start.elapsed_time(end) / iters
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(iters):
         fn()
     _sync(device)
-    times = []
-    for _ in range(iters):
-        if device.type == "cuda":
-            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            a.record()
-            fn()
-            b.record()
-            torch.cuda.synchronize(device)
-            times.append(a.elapsed_time(b))
-        else:
-            t0 = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - t0) * 1e3)
-    return dict(median_ms=statistics.median(times), mean_ms=statistics.fmean(times),
-                std_ms=statistics.pstdev(times), min_ms=min(times), iters=iters)
+    return (time.perf_counter() - t0) * 1e3 / iters
 
 
+def _check_count(name: str, v: Any, least: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < least:
+        raise ValueError(f"{name} must be an int >= {least}, got {v!r}.")
+    return v
+
+# %% ../../nbs/03_measure.ipynb #3f628043
+def compare_times(candidates: Mapping[str, Callable[[], Any]], repeats: int = 5, iters: int = 10, warmup: int = 2,
+                  device: str | torch.device | None = None, baseline: str | None = None) -> dict[str, dict[str, Any]]:
+    """Time several zero-argument callables against each other, interleaved in one process.
+
+    Each candidate first gets `warmup` untimed calls. Then come `repeats` rounds; in a round every candidate
+    runs `iters` calls back to back and one sample (milliseconds per call) is taken. The candidates take turns
+    round-robin, and the starting candidate rotates from round to round, so a slow phase of the machine hits all
+    of them alike. Per candidate: `best_ms` (the best-of: the smallest sample), `median_ms`, `mean_ms`, `std_ms`,
+    `samples_ms`, `clock`, and `ratio_best` / `ratio_median`: its time over the `baseline`'s (default: the first
+    candidate), so > 1 means slower than the baseline. CUDA devices are timed with CUDA events."""
+    if not isinstance(candidates, Mapping) or not candidates:
+        raise ValueError(f"candidates must be a non-empty dict name -> callable, got {type(candidates).__name__} {candidates!r:.80}.")
+    for k, f in candidates.items():
+        if not isinstance(k, str) or not callable(f):
+            raise TypeError(f"candidate {k!r} must map a str name to a zero-argument callable, got {type(f).__name__}.")
+    _check_count("repeats", repeats, 1), _check_count("iters", iters, 1), _check_count("warmup", warmup, 0)
+    names = list(candidates)
+    baseline = names[0] if baseline is None else baseline
+    if baseline not in candidates:
+        raise KeyError(f"baseline {baseline!r} is not one of the candidates {names}.")
+    dev = _as_device(device)
+    for n in names:
+        for _ in range(warmup):
+            candidates[n]()
+    _sync(dev)
+    samples: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(repeats):
+        for k in range(len(names)):
+            n = names[(r + k) % len(names)]
+            samples[n].append(_time_block(candidates[n], iters, dev))
+    out = {n: dict(best_ms=min(s), median_ms=statistics.median(s), mean_ms=statistics.fmean(s),
+                   std_ms=statistics.pstdev(s), samples_ms=s, clock=_clock(dev)) for n, s in samples.items()}
+    b = out[baseline]
+    for n in names:
+        out[n]["ratio_best"] = out[n]["best_ms"] / b["best_ms"] if b["best_ms"] > 0 else math.nan
+        out[n]["ratio_median"] = out[n]["median_ms"] / b["median_ms"] if b["median_ms"] > 0 else math.nan
+        out[n]["baseline"] = baseline
+    return out
+
+
+def time_fn(fn: Callable[[], Any], warmup: int = 2, iters: int = 10, device: str | torch.device | None = None) -> dict[str, Any]:
+    """Time one callable: `warmup` untimed calls, then `iters` calls each timed on its own (`compare_times` with
+    one candidate, `repeats=iters`, `iters=1`). Returns best_ms, median_ms, mean_ms, std_ms, samples_ms, clock, iters."""
+    if not callable(fn):
+        raise TypeError(f"time_fn needs a zero-argument callable, got {type(fn).__name__}.")
+    _check_count("iters", iters, 1)
+    r = compare_times({"fn": fn}, repeats=iters, iters=1, warmup=warmup, device=device)["fn"]
+    return {k: v for k, v in r.items() if not k.startswith("ratio") and k != "baseline"} | dict(iters=iters)
+
+# %% ../../nbs/03_measure.ipynb #7269defd
 class PeakTensorMemory(TorchDispatchMode):
     """Peak bytes of live CPU tensor storages created inside the context: a CPU analogue of CUDA's
     `max_memory_allocated`, independent of the C allocator (which keeps freed memory and makes RSS useless
@@ -138,7 +206,7 @@ def saved_for_backward_bytes(fn: Callable[[], Any]) -> int:
 
 def peak_memory(fn: Callable[[], Any], device: str | torch.device | None = None) -> int:
     "Peak bytes `fn()` holds beyond what was in use before it (CUDA allocator statistics, or `PeakTensorMemory` on CPU)."
-    device = torch.device(device) if device is not None else (torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
+    device = _as_device(device)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
         base = torch.cuda.memory_allocated(device)
@@ -187,6 +255,136 @@ def load_results(name: str, results_dir: str | Path | None = None) -> dict[str, 
         raise ValueError(f"{path} is not a results file: expected a JSON object with a 'results' object (as save_results "
                          f"writes), got {sorted(payload) if isinstance(payload, dict) else type(payload).__name__}.")
     return payload
+
+# %% ../../nbs/03_measure.ipynb #6bd1dd83
+def _tree_map(fn: Callable[[torch.Tensor], Any], obj: Any) -> Any:
+    "Apply `fn` to every tensor in nested dicts / tuples / lists; other leaves are kept."
+    if isinstance(obj, torch.Tensor):
+        return fn(obj)
+    if isinstance(obj, Mapping):
+        return {k: _tree_map(fn, v) for k, v in obj.items()}
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_tree_map(fn, v) for v in obj)
+    return obj
+
+
+def _concat(outs: list) -> Any:
+    "Concatenate a list of same-structured outputs (tensor, dict or tuple/list of tensors) along dim 0."
+    first = outs[0]
+    if isinstance(first, torch.Tensor):
+        return torch.cat(outs)
+    if isinstance(first, Mapping):
+        return {k: _concat([o[k] for o in outs]) for k in first}
+    if isinstance(first, (tuple, list)):
+        return type(first)(_concat([o[i] for o in outs]) for i in range(len(first)))
+    raise TypeError(f"predict: the model returned {type(first).__name__}; expected a Tensor or a dict/tuple/list of Tensors.")
+
+
+def _batches(data: Any, batch_size: int | None):
+    if isinstance(data, torch.Tensor):
+        bs = 256 if batch_size is None else _check_count("batch_size", batch_size, 1)
+        if data.ndim == 0:
+            raise ValueError("predict: data is a 0-d tensor; expected a batch (N, ...) to split along dim 0.")
+        return (data[i:i + bs] for i in range(0, len(data), bs))
+    if batch_size is not None:
+        raise ValueError("predict: batch_size applies to a tensor only; a loader or list of batches sets its own batch size.")
+    if not hasattr(data, "__iter__"):
+        raise TypeError(f"predict: data must be a Tensor (N, ...) or an iterable of batches, got {type(data).__name__}.")
+    return iter(data)
+
+# %% ../../nbs/03_measure.ipynb #8ac87b3a
+def predict(model_or_fn: nn.Module | Callable[[Any], Any], data: torch.Tensor | Iterable, batch_size: int | None = None,
+            device: str | torch.device | None = None, amp: bool = True, transform: Callable[[Any], Any] | None = None,
+            modules: nn.Module | Sequence[nn.Module] | None = None) -> Any:
+    """Outputs of `model_or_fn` over `data`, batch by batch, without gradients, concatenated along dim 0 on the CPU.
+
+    `data` is a tensor (N, ...) split into batches of `batch_size` (default 256), or an iterable of batches (a
+    loader, whose own batch size counts). Each batch is moved to `device` (its tensors, at any nesting), passed
+    through `transform` if given, and given as is to `model_or_fn`, which returns a tensor or a dict/tuple of
+    tensors; floating outputs come back as float32. `modules` (default: `model_or_fn` when it is a module) are put
+    in eval mode for the call and restored to their previous mode afterwards, also on error. `device` defaults to
+    that of the modules' parameters. `amp`: bf16 autocast on CUDA (CPU runs are never autocast)."""
+    if not callable(model_or_fn):
+        raise TypeError(f"predict needs an nn.Module or a callable, got {type(model_or_fn).__name__}.")
+    if modules is None:
+        mods = [model_or_fn] if isinstance(model_or_fn, nn.Module) else []
+    else:
+        mods = [modules] if isinstance(modules, nn.Module) else list(modules)
+        if not all(isinstance(m, nn.Module) for m in mods):
+            raise TypeError(f"predict: modules must be nn.Modules, got {[type(m).__name__ for m in mods]}.")
+    if device is None:
+        params = [p for m in mods for p in m.parameters()][:1]
+        device = params[0].device if params else get_device()
+    device = torch.device(device)
+    ctx = torch.autocast("cuda", dtype=torch.bfloat16) if amp and device.type == "cuda" else contextlib.nullcontext()
+    was = [m.training for m in mods]
+    outs = []
+    try:
+        for m in mods:
+            m.eval()
+        with torch.no_grad():
+            for b in _batches(data, batch_size):
+                b = _tree_map(lambda t: t.to(device, non_blocking=True), b)
+                if transform is not None:
+                    b = transform(b)
+                with ctx:
+                    o = model_or_fn(b)
+                outs.append(_tree_map(lambda t: (t.float() if t.is_floating_point() else t).cpu(), o))
+    finally:
+        for m, w in zip(mods, was):
+            m.train(w)
+    if not outs:
+        raise ValueError("predict: data holds no batches (empty tensor or loader).")
+    return _concat(outs)
+
+# %% ../../nbs/03_measure.ipynb #2b7f30c7
+def gpu_benchmark_chapters() -> dict[str, Callable[..., dict]]:
+    "Every visionbook module that exports a `gpu_benchmark` function, by module (chapter) name."
+    import visionbook  # at call time: the chapter modules import this one, so they cannot be imported at its top
+    found = {}
+    for m in pkgutil.iter_modules(visionbook.__path__):
+        if m.name.startswith("_") or m.name == "cli":
+            continue
+        fn = getattr(importlib.import_module(f"visionbook.{m.name}"), "gpu_benchmark", None)
+        if callable(fn):
+            found[m.name] = fn
+    return dict(sorted(found.items()))
+
+
+def run_gpu_benchmarks(chapters: Sequence[str] | None = None, dry_run: bool = False, results_dir: str | Path | None = None,
+                       options: Mapping[str, Mapping[str, Any]] | None = None, log: Callable[[str], Any] = print) -> dict[str, Path]:
+    """Run the `gpu_benchmark` of `chapters` (default: every chapter that has one) one after the other in this
+    process and write each result with `save_results` as `<chapter>_gpu.json` (GPU name, date, versions, commit).
+
+    `dry_run=True` runs every benchmark at tiny size on the CPU, to check the code path; its files go to
+    `<output_dir>/bench_dry_run` unless `results_dir` is given, never to the book's results by default.
+    `options` maps a chapter to keyword arguments of its `gpu_benchmark` (e.g. `authors_repo`). A chapter that
+    fails is logged and skipped; the others still run, and a `RuntimeError` naming the failures comes at the end."""
+    found = gpu_benchmark_chapters()
+    chapters = list(found) if chapters is None else list(chapters)
+    options = dict(options or {})
+    for c in [*chapters, *options]:
+        if c not in found:
+            raise ValueError(f"no GPU benchmark for chapter {c!r}; chapters with a gpu_benchmark function: {sorted(found)}.")
+    if not dry_run and not torch.cuda.is_available():
+        raise RuntimeError("no CUDA device: the GPU benchmarks need one. dry_run=True (--dry-run) checks them at tiny size on the CPU.")
+    if results_dir is None:
+        results_dir = Path(setting("output_dir")) / "bench_dry_run" if dry_run else setting("results_dir")
+    paths, failed = {}, {}
+    for c in chapters:
+        t0 = time.perf_counter()
+        log(f"[{c}] GPU benchmark{' (dry run on the CPU)' if dry_run else ''}")
+        try:
+            res = found[c](dry_run=dry_run, **options.get(c, {}))
+        except Exception as e:  # one broken benchmark must not cost the others their GPU time
+            failed[c] = f"{type(e).__name__}: {e}"
+            log(f"[{c}] FAILED:\n{traceback.format_exc()}")
+            continue
+        paths[c] = save_results(f"{c}_gpu", dict(res, dry_run=dry_run), results_dir)
+        log(f"[{c}] wrote {paths[c]} ({time.perf_counter() - t0:.0f} s)")
+    if failed:
+        raise RuntimeError(f"GPU benchmarks failed: {failed} (the others were written: {sorted(paths)}).")
+    return paths
 
 # %% ../../nbs/03_measure.ipynb #8a5f8704
 LEDGER_COLUMNS = ("claim", "paper", "ours", "unit", "ratio", "data", "hardware", "date", "note")
