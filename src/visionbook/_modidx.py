@@ -464,6 +464,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                 'visionbook/measure.py'),
                                     'visionbook.measure.PeakTensorMemory._free': ( 'measure.html#peaktensormemory._free',
                                                                                    'visionbook/measure.py'),
+                                    'visionbook.measure._as_ledger': ('measure.html#_as_ledger', 'visionbook/measure.py'),
+                                    'visionbook.measure._ledger_type': ('measure.html#_ledger_type', 'visionbook/measure.py'),
                                     'visionbook.measure._sync': ('measure.html#_sync', 'visionbook/measure.py'),
                                     'visionbook.measure.claims_ledger': ('measure.html#claims_ledger', 'visionbook/measure.py'),
                                     'visionbook.measure.count_macs': ('measure.html#count_macs', 'visionbook/measure.py'),
