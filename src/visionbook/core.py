@@ -247,9 +247,9 @@ def git_commit(path: str | Path | None = None) -> str | None:
 
 def env_info() -> dict[str, Any]:
     "Hardware, software versions, date and git commit, for results files and claims-ledger rows."
-    import torchvision
+    import torchvision  # noqa: PLC0415 - only for its version string; the core does not depend on torchvision
     try:
-        import timm
+        import timm  # noqa: PLC0415 - timm is optional for the core
         timm_v = timm.__version__
     except Exception:  # timm is optional for the core
         timm_v = None
@@ -273,7 +273,7 @@ def env_info() -> dict[str, Any]:
 # %% ../../nbs/00_core.ipynb #dcfbbced
 def register_model(fn: Callable) -> Callable:
     "timm's `register_model`, quiet when a notebook re-registers a model that `import visionbook` already registered."
-    from timm.models import register_model as timm_register
+    from timm.models import register_model as timm_register  # noqa: PLC0415 - timm is optional for the core
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Overwriting")
         return timm_register(fn)

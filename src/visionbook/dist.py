@@ -8,18 +8,19 @@ NeurIPS 2022. [arXiv 2205.10536](https://arxiv.org/abs/2205.10536). Authors' cod
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import timm
 from einops import rearrange
 
 from .core import check_tensor, get_device, setting, tier_config
-from .learner import Task, freeze, load_weights
+from .data import IMAGENET_MEAN, IMAGENET_STD, imagenet_loaders, vit_transforms
+from .learner import EMA, Learner, StopAt, Task, freeze, load_weights
 
 # %% auto #0
 __all__ = ['METHODS', 'IMAGENET_RECIPES', 'pearson_correlation', 'inter_class_relation', 'intra_class_relation', 'dist_loss',
@@ -425,9 +426,6 @@ def main(scale: str = "gpu", data: str | Path | None = None, teacher: str = "res
 
     `scale`: "gpu" (B1 for 1 epoch) or "full" (the whole recipe); keyword overrides win. `kd`: "dist" (CE + 2 DIST at
     `tau`) or "kd" (0.9 CE + 1.0 KD at T = 4) or "ce". Returns the final validation metrics and where the run wrote."""
-    import timm
-    from visionbook.data import IMAGENET_MEAN, IMAGENET_STD, imagenet_loaders, vit_transforms
-    from visionbook.learner import EMA, Learner, StopAt
     cfg = tier_config(scale, ci=dict(recipe="b1", epochs=1), gpu=dict(recipe="b1", epochs=1), full=dict(recipe="b1"))
     r = dict(IMAGENET_RECIPES[recipe or cfg["recipe"]])
     epochs = epochs or cfg.get("epochs") or r["epochs"]

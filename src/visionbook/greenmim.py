@@ -5,24 +5,23 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import combinations
 from typing import Any, Mapping, Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
+import timm
 from timm.layers import Mlp, trunc_normal_
-
+from timm.models.swin_transformer import SwinTransformer
 from timm.models.vision_transformer import Block
+from torchvision import transforms
 
-from pathlib import Path
-
-from .core import cached, check_tensor, env_info, get_device, register_model, setting, tier_config
-from .learner import Task
+from .core import check_tensor, register_model, setting, tier_config
+from .data import DatasetLoader, image_folder
+from .learner import Learner, StopAt, Task
 
 # %% auto #0
 __all__ = ['MASK_VALUE', 'STRATEGIES', 'default_cfgs', 'IMAGENET_MEAN', 'IMAGENET_STD', 'unit_grid', 'random_unit_mask',
@@ -754,7 +753,6 @@ class SimMIMSwin(nn.Module):
     def __init__(self, img_size: int = 224, window_size: int = 7, embed_dim: int = 96,
                  depths: Sequence[int] = (2, 2, 6, 2), num_heads: Sequence[int] = (3, 6, 12, 24), in_chans: int = 3):
         super().__init__()
-        from timm.models.swin_transformer import SwinTransformer
         self.encoder = SwinTransformer(img_size=img_size, patch_size=4, in_chans=in_chans, embed_dim=embed_dim,
                                        depths=depths, num_heads=num_heads, window_size=window_size, num_classes=0)
         self.unit = 4 * 2 ** (len(depths) - 1)
@@ -824,9 +822,10 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 def pretrain_transform(img_size: int = 224):
     "The authors' augmentation: RandomResizedCrop(scale 0.2-1, bicubic), horizontal flip, ImageNet normalisation."
-    from torchvision import transforms as T
-    return T.Compose([T.RandomResizedCrop(img_size, scale=(0.2, 1.0), interpolation=T.InterpolationMode.BICUBIC),
-                      T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    bicubic = transforms.InterpolationMode.BICUBIC
+    return transforms.Compose([transforms.RandomResizedCrop(img_size, scale=(0.2, 1.0), interpolation=bicubic),
+                               transforms.RandomHorizontalFlip(), transforms.ToTensor(),
+                               transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
 
 def main(scale: str = "gpu", data: str | None = None, **overrides):
@@ -835,9 +834,6 @@ def main(scale: str = "gpu", data: str | None = None, **overrides):
     full = the paper's recipe (800 epochs, 40 warm-up, global batch 2048). Overrides: model, model_kwargs,
     img_size, batch_size (global), epochs, warmup_epochs, blr, weight_decay, amp, num_workers, out_dir,
     max_steps, ckpt_every, seed. Returns the Learner."""
-    import timm
-    from visionbook.data import DatasetLoader, image_folder
-    from visionbook.learner import Learner, StopAt
     cfg = tier_config(scale, common=dict(model="greenmim_swin_base_patch4_window7_224", model_kwargs={},
                                          img_size=224, blr=1e-4, weight_decay=0.05, betas=(0.9, 0.95), amp="auto",
                                          num_workers=10, max_steps=None, ckpt_every=1000, seed=0, out_dir=None, log_every=50),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -17,9 +17,10 @@ import torch.nn.functional as F
 from einops import rearrange, reduce
 
 
-from .core import cached, check_tensor, env_info, register_model, seed_everything, setting, tier_config
+from .core import check_tensor, register_model, seed_everything, setting, tier_config
 from .data import DataNotFoundError, TensorLoader
 from .learner import Callback, Learner, Task
+from .measure import save_results
 
 # %% auto #0
 __all__ = ['LLP_CLASSES', 'AVVP_KEYS', 'LLP_SPLITS', 'LLP_FEATS', 'LLP_DIMS', 'RUNS', 'segment_counts', 'event_counts',
@@ -393,7 +394,7 @@ class AVVPSplit:
 
 
 def _read_csv(path: Path, columns: Sequence[str]):
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - pandas only to read the LLP CSVs
     if not path.is_file():
         raise DataNotFoundError(f"LLP file {path} is missing. Expected the official layout under {path.parent}: "
                                 f"{', '.join(LLP_SPLITS.values())}, AVVP_eval_audio.csv, AVVP_eval_visual.csv and feats/"
@@ -521,7 +522,7 @@ def true_noise_ratios(split: AVVPSplit) -> tuple[np.ndarray, np.ndarray]:
 
 def write_llp_layout(root: str | Path, splits: Mapping[str, AVVPSplit], classes: Sequence[str] = LLP_CLASSES) -> Path:
     "Write splits in the official LLP layout (CSVs + feats/*/<id>.npy); val/test dense truth into the eval CSVs."
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - pandas only to write the LLP CSVs
     root = Path(root)
     for _, folder in LLP_FEATS:
         (root / "feats" / folder).mkdir(parents=True, exist_ok=True)
@@ -785,7 +786,6 @@ def main(scale: str = "gpu", data: str | Path | None = None, seeds: Sequence[int
     """Run HAN, the estimator, JoMoLD and the ablations for tier `scale`; `data` is an LLP root (official layout)
     or None (LLP under `setting('data_root')/'llp'` when present, else synthetic data unless scale is full).
     `overrides` replace top-level config entries (e.g. `jomold=dict(..., epochs=1)`)."""
-    from visionbook.measure import save_results
     cfg = {**experiment_config(scale), **overrides}
     root = llp_root(data)
     real = (root / LLP_SPLITS["train"]).is_file()

