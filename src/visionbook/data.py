@@ -203,7 +203,7 @@ class TensorLoader:
             yield self.transform(batch) if self.transform is not None else batch
         self.start_batch = 0
 
-
+# %% ../../nbs/01_data.ipynb #c8b4d419
 class _EpochBatchSampler(Sampler):
     def __init__(self, n, batch_size, shuffle, seed, drop_last):
         self.n, self.batch_size, self.shuffle, self.seed, self.drop_last = n, batch_size, shuffle, seed, drop_last

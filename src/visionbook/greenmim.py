@@ -221,7 +221,7 @@ class WindowGroupingPlan:
         check_tensor(y, "y", shape=("B", self.n_groups, self.group_size, None))
         return rearrange(y, "b n g c -> b (n g) c").index_select(1, self.inverse)
 
-
+# %% ../../nbs/12_greenmim.ipynb #1b266ba3
 def window_ids(coords: torch.Tensor, grid: int, window: int, shift: int) -> torch.Tensor:
     """Window id of each token (N,) for coordinates (N, 2) on a `grid`x`grid` map. A shifted partition is
     Swin's cyclic shift + region mask written without the roll: windows start at rows/cols
@@ -401,7 +401,7 @@ class GreenSwinBlock(nn.Module):
         x = x + self.attn(self.norm1(x), plan)
         return x + self.mlp(self.norm2(x))
 
-
+# %% ../../nbs/12_greenmim.ipynb #9f1e9166
 class SparsePatchMerging(nn.Module):
     "Swin's 2x2 patch merging on the visible set: gather 4 sub-tokens per cell, LN(4C), Linear(4C -> 2C). Names as timm's `PatchMerging`."
 
@@ -436,6 +436,17 @@ class GreenSwinStage(nn.Module):
                                       for _ in range(depth)])
 
 # %% ../../nbs/12_greenmim.ipynb #538eefde
+def _init_swin_weights(m: nn.Module) -> None:
+    "timm's Swin initialisation: truncated-normal(0.02) linear weights, zero biases, unit LayerNorms."
+    if isinstance(m, nn.Linear):
+        trunc_normal_(m.weight, std=0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.LayerNorm):
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
+
+# %% ../../nbs/12_greenmim.ipynb #1e5bebb8
 class GreenSwinEncoder(nn.Module):
     """Hierarchical Swin encoder that computes only on visible patches (GreenMIM).
 
@@ -467,17 +478,7 @@ class GreenSwinEncoder(nn.Module):
             GreenSwinStage(self.dims[max(s - 1, 0)], self.dims[s], depths[s], num_heads[s], self.windows[s],
                            s > 0, mlp_ratio, qkv_bias, norm_eps) for s in range(self.n_stages)])
         self.norm = nn.LayerNorm(self.num_features, eps=norm_eps)
-        self.apply(self._init)
-
-    @staticmethod
-    def _init(m):
-        if isinstance(m, nn.Linear):
-            trunc_normal_(m.weight, std=0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.LayerNorm):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
+        self.apply(_init_swin_weights)
 
     def make_plan(self, mask: torch.Tensor | None = None, strategy: str | None = None) -> GreenPlan:
         """The plan for `mask` (unit mask (units^2,) or unit-aligned patch mask, True = masked; None = all
@@ -516,7 +517,7 @@ class GreenSwinEncoder(nn.Module):
                 x = blk(x, ws[j % len(ws)])
         return self.norm(x)
 
-
+# %% ../../nbs/12_greenmim.ipynb #5692d67c
 def encoder_macs(enc: GreenSwinEncoder, plan: GreenPlan | None = None, mlp_ratio: float = 4.0) -> int:
     """Multiply-accumulates of one image through the encoder, counted by hand: the patch-embed conv on every
     patch; per block (4 + 2 r) N C^2 for qkv, proj and the MLP on the N real tokens plus 2 g^2 C per group for
@@ -651,7 +652,7 @@ class GreenMIM(nn.Module):
         loss = greenmim_loss(pred, img, mask, self.encoder.unit, self.norm_pix, reduction)
         return loss, pred, mask
 
-
+# %% ../../nbs/12_greenmim.ipynb #3cac429b
 def no_weight_decay_names() -> tuple[str, ...]:
     "Name fragments the authors exclude from weight decay (besides 1-D tensors): the rel-pos tables and tokens."
     return ("position_bias", "token")

@@ -81,7 +81,7 @@ def _run_table(T: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         _RUN_TABLES[T] = (starts, ends, valid)
     return _RUN_TABLES[T]
 
-
+# %% ../../nbs/13_jomold.ipynb #37a04506
 def segment_counts(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Segment-level TP, FP, FN per (video, class): bool arrays (V, C, T) -> three int arrays (V, C)."
     tp = (pred & gt).sum(-1)
@@ -189,7 +189,7 @@ class HANLayer(nn.Module):
         # x <- LN(x + Drop(FF(x)))
         return self.norm2(h + self.drop_ff(self.ff(h)))
 
-
+# %% ../../nbs/13_jomold.ipynb #1153ad92
 class MMILNet(nn.Module):
     """HAN's audio-visual parsing network (the authors' `MMIL_Net`), with JoMoLD's `with_ca` switch and contrastive logits.
 
@@ -392,7 +392,7 @@ class AVVPSplit:
         return AVVPSplit([self.filenames[i] for i in idx.tolist()], *(pick(getattr(self, k)) for k in
                          ("audio", "v2d", "v3d", "labels", "gt_a", "gt_v", "true_a", "true_v")))
 
-
+# %% ../../nbs/13_jomold.ipynb #dfbd4f45
 def _read_csv(path: Path, columns: Sequence[str]):
     import pandas as pd  # noqa: PLC0415 - pandas only to read the LLP CSVs
     if not path.is_file():
@@ -512,7 +512,7 @@ def make_synthetic_llp(n_train: int = 3000, n_val: int = 300, n_test: int = 600,
     out["rates"] = dict(audio=rho_a, visual=rho_v)
     return out
 
-
+# %% ../../nbs/13_jomold.ipynb #ba1dcca2
 def true_noise_ratios(split: AVVPSplit) -> tuple[np.ndarray, np.ndarray]:
     "Per-class fraction of video labels absent from the audio / visual stream in `split` (needs the hidden truth)."
     y = split.labels > 0
@@ -594,7 +594,7 @@ class AVVPTask(Task):
         s = avvp_scores(pa, pv, batch[4], batch[5], per_video=True)
         return {k: torch.from_numpy(v) for k, v in s.items()}
 
-
+# %% ../../nbs/13_jomold.ipynb #9c4a69c2
 class JoMoLDTask(AVVPTask):
     """JoMoLD's final training: per-batch joint-modal label denoising with per-class ratios (r_a, r_v).
 
@@ -685,7 +685,7 @@ def modality_probs(model: MMILNet, split: AVVPSplit, *, with_ca: bool = False, b
     model.train(was)
     return torch.cat(pa), torch.cat(pv), torch.cat(ys)
 
-
+# %% ../../nbs/13_jomold.ipynb #60893167
 RUNS = ("han", "estimator", "nodenoise", "jomold", "intra", "oracle", "global")
 
 
