@@ -211,7 +211,7 @@ def renormalize(x: torch.Tensor, src: tuple[Sequence[float], Sequence[float]],
     # x_pixels = x * std_src + mean_src;  x_dst = (x_pixels - mean_dst) / std_dst
     return (x * view(ss) + view(ms) - view(md)) / view(sd)
 
-
+# %% ../../nbs/10_dist.ipynb #28e1faf2
 class DistillationTask(Task):
     """Train `student` on `alpha_ce * CE(z_s, y) + alpha_kd * kd_loss(z_s, z_t)` (+ feature terms) from a frozen `teacher`.
 
@@ -325,7 +325,7 @@ class DistillationTask(Task):
             out["teacher_acc"] = (z_t.argmax(-1) == y).float()
         return out
 
-
+# %% ../../nbs/10_dist.ipynb #ef5bfcba
 @torch.no_grad()
 def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 512, transform: Callable | None = None,
                    device: str | torch.device | None = None) -> torch.Tensor:
