@@ -13,7 +13,7 @@ export TOKENIZERS_PARALLELISM := false
 export VISIONBOOK_PROGRESS ?= 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test install system data export check-export notebooks pytest html clean
+.PHONY: book test install system data export check-export lint notebooks pytest html clean
 
 ## --- environment -------------------------------------------------------------------------------------------
 # torch/torchvision are pinned in the install step only (the machine's local wheels); the library declares lower bounds.
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check "torch==2.14.1" "torchvision==0.29.1" \
 	  "timm>=1.0" "einops>=0.7" "numpy>=1.24" "matplotlib>=3.7" "pandas>=2.0" "tqdm>=4.60" "safetensors>=0.4" \
-	  "nbdev>=3.0" "jupyter-book>=1.0,<2" jupyter ipykernel ipywidgets "pytest>=7" jupytext setuptools 2>&1 | grep -v "^WARNING: Location" || true
+	  "nbdev>=3.0" "jupyter-book>=1.0,<2" jupyter ipykernel ipywidgets "pytest>=7" jupytext setuptools ruff 2>&1 | grep -v "^WARNING: Location" || true
 	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
 	$(PY) -c "import torch, torchvision, timm, nbdev, visionbook.core"
 	touch $(STAMP)
@@ -61,6 +61,10 @@ check-export: $(STAMP)
 	  git status --porcelain -- src nbs; git --no-pager diff --stat -- src nbs; exit 1; fi
 	@echo "export check: src/ in sync with nbs/, notebooks clean"
 
+# ruff on what the notebooks export (config in pyproject.toml: unused/undefined/star imports, imports in functions).
+lint: $(STAMP)
+	$(BIN)/ruff check src
+
 ## --- book --------------------------------------------------------------------------------------------------------
 html: $(STAMP) system data
 	$(BIN)/nbdev-export
@@ -80,7 +84,7 @@ notebooks: $(STAMP) system data
 pytest: $(STAMP) system data
 	$(BIN)/python -m pytest -q -ra tests
 
-test: check-export notebooks html pytest
+test: check-export lint notebooks html pytest
 	@echo "make test: all checks passed"
 
 clean:

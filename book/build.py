@@ -28,7 +28,12 @@ def directives(src: str) -> list[str]:
 
 
 def proc_notebook(src: Path, dst: Path) -> None:
-    "Turn nbdev directives into MyST-NB tags, drop `default_exp` cells, strip `#|` lines from the shown code."
+    """Turn nbdev directives into MyST-NB tags, drop `default_exp` cells, strip `#|` lines from the shown code.
+
+    The directives live in the cell source because nbdev-clean strips cell metadata (tags would not survive):
+    `hide`/`include: false` -> remove-cell, `echo: false`/`hide_input` -> remove-input, `code-fold: true` ->
+    hide-input (the input collapsed behind a toggle: cells that only assemble a ledger or a figure),
+    `hide_output`/`output: false` -> remove-output, `gpu`/`notest`/`slow`/`eval: false` -> skip-execution."""
     nb = nbformat.read(src, as_version=4)
     cells = []
     for c in nb.cells:
@@ -45,6 +50,8 @@ def proc_notebook(src: Path, dst: Path) -> None:
             tags.add("skip-execution")
         if "echo: false" in ds or "hide_input" in ds:
             tags.add("remove-input")
+        if "code-fold: true" in ds:           # Quarto's option: the code is there, collapsed behind a toggle
+            tags.add("hide-input")
         if "hide_output" in ds or "output: false" in ds:
             tags.add("remove-output")
         c.source = "\n".join(l for l in c.source.splitlines() if not DIRECTIVE.match(l)).strip("\n")

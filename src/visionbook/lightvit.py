@@ -369,7 +369,6 @@ def lightvit_base(**kwargs) -> LightViT:
 # %% ../../nbs/11_lightvit.ipynb #535b32ce
 def deterministic_state_dict(model: nn.Module, seed: int = 0, dtype: torch.dtype = torch.float64) -> dict[str, torch.Tensor]:
     "A state_dict for `model` whose every float tensor is drawn from a generator seeded by (key name, seed)."
-    import zlib
     out = {}
     for k, v in model.state_dict().items():
         if not v.is_floating_point():
@@ -390,10 +389,10 @@ def deterministic_state_dict(model: nn.Module, seed: int = 0, dtype: torch.dtype
 @contextmanager
 def _timm_registration_off():
     "Temporarily make timm's `register_model` a no-op (so importing another `lightvit_*` file cannot clash)."
-    import timm.models._registry as reg
+    import timm.models._registry as reg  # noqa: PLC0415 - timm's private registry, patched only here
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import timm.models.registry as shim
+        import timm.models.registry as shim  # noqa: PLC0415 - deprecated shim: importing it warns
     saved = reg.register_model, shim.register_model
     reg.register_model = shim.register_model = lambda fn: fn
     try:
@@ -442,8 +441,6 @@ def parity_outputs(model: nn.Module, keep: int = 64) -> dict[str, list]:
 
 def make_parity_fixture(authors_path: str | Path, out: str | Path | None = None) -> Path:
     "Run the authors' LightViT-T (from a copy outside the project) on the parity input and store its outputs."
-    import json
-    from visionbook.core import atomic_write_bytes
     mod = load_authors_lightvit(authors_path)
     res = dict(source="hunto/image_classification_sota lib/models/lightvit.py", model="lightvit_tiny",
                outputs=parity_outputs(mod.lightvit_tiny(drop_path_rate=0.0)))

@@ -388,11 +388,38 @@ def run_gpu_benchmarks(chapters: Sequence[str] | None = None, dry_run: bool = Fa
 
 # %% ../../nbs/03_measure.ipynb #8a5f8704
 LEDGER_COLUMNS = ("claim", "paper", "ours", "unit", "ratio", "data", "hardware", "date", "note")
+_LEDGER_TYPE = []                         # the DataFrame subclass, made once pandas is imported
+
+
+def _ledger_type():
+    "The type of a claims ledger: a DataFrame whose HTML and text views show every cell whole."
+    if not _LEDGER_TYPE:
+        import pandas as pd  # noqa: PLC0415 - pandas loads on the first ledger, not on `import visionbook`
+
+        class ClaimsLedger(pd.DataFrame):
+            "pandas cuts text cells at 50 characters (`display.max_colwidth`); a ledger's notes are read whole."
+
+            def _repr_html_(self):
+                with pd.option_context("display.max_colwidth", None):
+                    return super()._repr_html_()
+
+            def __repr__(self):
+                with pd.option_context("display.max_colwidth", None):
+                    return super().__repr__()
+
+            def __reduce__(self):         # pickled as a plain DataFrame, unpickled as a ledger again
+                return _as_ledger, (pd.DataFrame(self),)
+
+        _LEDGER_TYPE.append(ClaimsLedger)
+    return _LEDGER_TYPE[0]
+
+
+def _as_ledger(frame):
+    return _ledger_type()(frame)
 
 
 def claims_ledger(rows: Sequence[Mapping[str, Any]], env: Mapping[str, Any] | None = None):
-    "A pandas DataFrame of claims: `rows` of dict(claim, paper, ours, unit, data, hardware, date, note); hardware/date default to this machine today."
-    import pandas as pd
+    "A pandas DataFrame of claims: `rows` of dict(claim, paper, ours, unit, data, hardware, date, note); hardware/date default to this machine today. Shown with every note whole."
     env = env or env_info()
     out = []
     for i, r in enumerate(rows):
@@ -407,4 +434,4 @@ def claims_ledger(rows: Sequence[Mapping[str, Any]], env: Mapping[str, Any] | No
                         unit=r.get("unit", ""), ratio=ratio, data=r.get("data", ""),
                         hardware=r.get("hardware", env["hardware"] if ours is not None else ""),
                         date=r.get("date", env["date"] if ours is not None else ""), note=r.get("note", "")))
-    return pd.DataFrame(out, columns=list(LEDGER_COLUMNS))
+    return _ledger_type()(out, columns=list(LEDGER_COLUMNS))
