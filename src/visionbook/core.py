@@ -21,6 +21,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
+from safetensors.torch import load_file
+from timm.models import register_model as timm_register
+import importlib
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'PATH_KEYS', 'TIERS', 'CACHE_FORMAT', 'RUN_OPTIONS', 'WEIGHT_SUFFIXES', 'TIMM_CFG_KEYS',
@@ -199,7 +202,6 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     choices = list(choices)
     if value in choices:
         return value
-    import difflib
     close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise ValueError(f"{name} must be one of {choices}, got {value!r}{hint}.")
@@ -387,7 +389,6 @@ def run_dir(chapter: str, scale: str, out_dir: str | Path | None = None) -> Path
 
 def check_overrides(overrides: Mapping[str, Any], valid: Sequence[str], chapter: str = "") -> None:
     "Raise a `ConfigError` (a `ValueError`) naming each key of `overrides` not in `valid`, with the closest valid key and the full list."
-    import difflib
     unknown = [k for k in overrides if k not in valid]
     if not unknown:
         return
@@ -518,7 +519,6 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         raise FileNotFoundError(f"no weights file at {path} (expected a .safetensors, .pth or .pt file).")
     try:
         if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
             sd = load_file(str(path))
         else:
             sd = torch.load(path, map_location="cpu", weights_only=True)
@@ -596,7 +596,6 @@ def register_model(*, timm: bool) -> Callable[[Callable], Callable]:
             if missing:
                 raise ValueError(f"{name} cannot go into timm's registry: {fn.__module__}.default_cfgs (defined before the "
                                  f"decorator) has no complete cfg for it (missing {missing}). Register it with timm=False.")
-            from timm.models import register_model as timm_register
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="Overwriting")   # a notebook re-registers what the import did
                 timm_register(entry)
@@ -623,7 +622,7 @@ def create_model(name: str, pretrained: bool = False, checkpoint_path: str | Pat
     if rec is not None and not rec["timm"]:
         model = rec["entry"](pretrained=pretrained and checkpoint_path is None, **kwargs)
     else:
-        import timm as _timm
+        import timm as _timm  # noqa: PLC0415 - timm is optional for the core
         if rec is None and not _timm.is_model(name):
             close = difflib.get_close_matches(name, list_models() + _timm.list_models(), n=3)
             raise ValueError(f"unknown model {name!r}: neither visionbook nor timm registers it"
@@ -639,7 +638,7 @@ def write_run_results(chapter: str, cfg: Mapping[str, Any], opts: Mapping[str, A
                       publish: Sequence[str] = ("cpu",)) -> list[Path]:
     """Save `outcome` with the configuration `cfg` as `<chapter>_<scale>.json` in the run folder, and in
     `results_dir` too when the tier is in `publish` and the run used its tier's configuration unchanged."""
-    from visionbook.measure import save_results        # measure imports core: imported here to avoid the cycle
+    from visionbook.measure import save_results  # noqa: PLC0415 - measure imports core: imported here to avoid the cycle
     data = dict(chapter=chapter, scale=opts["scale"], config=_jsonable(dict(cfg)), smoke=bool(opts.get("smoke")),
                 data=None if opts.get("data") is None else str(opts["data"]), outcome=outcome)
     name = f"{chapter}_{opts['scale']}"
@@ -653,8 +652,7 @@ def load_tier_results(chapter: str, scale: str, results_dir: str | Path | None =
                       experiment_config: Callable[[str], dict] | None = None) -> dict[str, Any] | None:
     """The committed `<chapter>_<scale>.json` (keys name, env, results) plus `stale` (True when the chapter's
     `experiment_config(scale)` no longer produces the recorded configuration) and `stale_keys`; None if absent."""
-    import importlib
-    from visionbook.measure import load_results        # measure imports core: imported here to avoid the cycle
+    from visionbook.measure import load_results  # noqa: PLC0415 - measure imports core: imported here to avoid the cycle
     payload = load_results(f"{chapter}_{scale}", results_dir)
     if payload is None:
         return None

@@ -11,7 +11,7 @@ import math
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 import torch.nn as nn
@@ -24,6 +24,8 @@ from .core import (check_choice, check_tensor, get_device, run_unit, setting, st
 from .learner import (ClassificationTask, Learner, Metrics, Progress, Task, adamw, cosine, freeze, load_weights,
                                 rmsprop_tf, save_weights, sgd, step_decay)
 from .measure import compare_times, predict
+from .data import IMAGENET_MEAN, IMAGENET_STD, imagenet_loaders, vit_transforms
+from .learner import EMA, ChannelsLast, Compile, Learner, Precision, StopAt
 
 # %% auto #0
 __all__ = ['IMAGENET_KEYS', 'SMOKE', 'METHODS', 'TEACHERS', 'STUDENT_HIDDEN', 'IMAGENET_RECIPES', 'pearson_correlation',
@@ -586,12 +588,9 @@ def train_imagenet(data: str | Path | None = None, teacher: str = "resnet34", st
     check_choice(amp, "amp", ("auto", "bf16", "fp16", None))             # the Learner's amp choices
     if not tau > 0:
         raise ValueError(f"tau must be > 0, got {tau}.")
-    import timm
     for role, name in (("teacher", teacher), ("student", student)):
         if not timm.is_model(name):
             raise ValueError(f"{role} {name!r} is not a timm model name (see timm.list_models()).")
-    from visionbook.data import IMAGENET_MEAN, IMAGENET_STD, imagenet_loaders, vit_transforms
-    from visionbook.learner import EMA, ChannelsLast, Compile, Learner, Precision, StopAt
     cfg = tier_config(scale, ci=dict(recipe="b1", epochs=1), gpu=dict(recipe="b1", epochs=1), full=dict(recipe="b1"))
     r = dict(IMAGENET_RECIPES[recipe or cfg["recipe"]])
     epochs = epochs or cfg.get("epochs") or r["epochs"]

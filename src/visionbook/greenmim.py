@@ -14,7 +14,7 @@ import types
 import warnings
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import combinations
+
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -27,10 +27,15 @@ from timm.models.vision_transformer import Block
 
 from pathlib import Path
 
-from .core import (cached, check_tensor, create_model, env_info, get_device, register_model, run_unit, setting,
-                             start_run, tier_config, write_run_results)
+from .core import (check_tensor, create_model, register_model, run_unit, start_run, tier_config,
+    write_run_results)
 from .learner import Task
 from .measure import time_fn
+from timm.models.swin_transformer import SwinTransformer
+from torchvision import transforms as T
+from .data import DatasetLoader, image_folder
+from .learner import Checkpoint, Learner, Metrics, Precision, StopAt, adamw, cosine
+import numpy as np
 
 # %% auto #0
 __all__ = ['MASK_VALUE', 'STRATEGIES', 'SMOKE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'unit_grid', 'random_unit_mask',
@@ -975,7 +980,6 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 def pretrain_transform(img_size: int = 224):
     "The authors' augmentation: RandomResizedCrop(scale 0.2-1, bicubic), horizontal flip, ImageNet normalisation."
-    from torchvision import transforms as T
     return T.Compose([T.RandomResizedCrop(img_size, scale=(0.2, 1.0), interpolation=T.InterpolationMode.BICUBIC),
                       T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
@@ -985,8 +989,6 @@ def pretrain_imagenet(cfg: Mapping[str, Any], data: str | Path | None, out_dir: 
     epochs, warmup_epochs, blr, weight_decay, betas, amp, num_workers, max_steps, ckpt_every, seed, log_every) on an
     ImageNet-layout folder (`data`/train/<class>/<img>; default the `imagenet` setting) through the shared Learner;
     torchrun-able. Returns the Learner."""
-    from visionbook.data import DatasetLoader, image_folder
-    from visionbook.learner import Checkpoint, Learner, Metrics, Precision, StopAt, adamw, cosine
     out = out_dir
     model = create_model(cfg["model"], img_size=cfg["img_size"], **cfg["model_kwargs"])
     ds = image_folder("train", root=data, transform=pretrain_transform(cfg["img_size"]))
@@ -1028,7 +1030,6 @@ _BENCH_TINY = dict(embed_dim=16, depths=(1, 1, 1, 1), num_heads=(1, 1, 1, 1))
 
 def _load_authors_greenmim(repo: Path):
     "The authors' GreenMIM Swin-B from a local copy (spconv stubbed, np.float aliased, loaded as a package)."
-    import numpy as np
     if not hasattr(np, "float"):
         np.float = float  # their util/pos_embed.py uses the removed alias
     for name in ("spconv", "spconv.pytorch"):

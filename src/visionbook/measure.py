@@ -7,7 +7,6 @@ import contextlib
 import importlib
 import json
 import math
-import os
 import pkgutil
 import statistics
 import time
@@ -23,6 +22,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 from .core import atomic_write_bytes, env_info, get_device, setting
+from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
+import numpy as np
 
 # %% auto #0
 __all__ = ['LEDGER_COLUMNS', 'count_params', 'count_macs', 'compare_times', 'time_fn', 'PeakTensorMemory',
@@ -45,7 +46,6 @@ def count_params(model: nn.Module, trainable_only: bool = False) -> int:
 
 def count_macs(model: nn.Module | Callable, *inputs: Any, by_module: bool = False, **kwargs: Any):
     "Multiply-accumulates of one forward pass `model(*inputs, **kwargs)` in eval mode without grad (FlopCounterMode FLOPs / 2)."
-    from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
     was = model.training if isinstance(model, nn.Module) else None
     if was is not None:
         model.eval()
@@ -221,7 +221,6 @@ def peak_memory(fn: Callable[[], Any], device: str | torch.device | None = None)
 # %% ../../nbs/03_measure.ipynb #2b83ede7
 def _json_number(v: Any) -> Any:
     "`json.dumps` hook for results: numpy/torch scalars -> numbers, arrays/tensors -> lists; anything else is refused."
-    import numpy as np
     if isinstance(v, np.generic) and v.dtype.kind in "biuf":
         return v.item()
     if isinstance(v, (np.ndarray, torch.Tensor)) and (v.dtype.kind in "biuf" if isinstance(v, np.ndarray) else not v.is_complex()):
@@ -340,7 +339,7 @@ def predict(model_or_fn: nn.Module | Callable[[Any], Any], data: torch.Tensor | 
 # %% ../../nbs/03_measure.ipynb #2b7f30c7
 def gpu_benchmark_chapters() -> dict[str, Callable[..., dict]]:
     "Every visionbook module that exports a `gpu_benchmark` function, by module (chapter) name."
-    import visionbook  # at call time: the chapter modules import this one, so they cannot be imported at its top
+    import visionbook  # noqa: PLC0415 - at call time: the chapter modules import this one
     found = {}
     for m in pkgutil.iter_modules(visionbook.__path__):
         if m.name.startswith("_") or m.name == "cli":

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from PIL import Image
 
 # %% auto #0
 __all__ = ['raises', 'write_image_folder']
@@ -26,7 +27,6 @@ def raises(exc: type[BaseException] | tuple, fn: Callable, *args: Any, match: st
 def write_image_folder(root: str | Path, splits: Sequence[str] = ("train", "val"), classes: Sequence[str] = ("a", "b"),
                        per_class: int = 3, size: tuple[int, int] = (40, 48), seed: int = 0) -> Path:
     "Write `root/<split>/<class>/<i>.png` random RGB images of `size` (H, W); returns `root`."
-    from PIL import Image
     rng = np.random.default_rng(seed)
     root = Path(root)
     for split in splits:
