@@ -229,7 +229,7 @@ class _EpochBatchSampler(Sampler):
         for b in idx[start:]:
             yield b.tolist()
 
-
+# %% ../../nbs/01_data.ipynb #c0ec6f3f
 class DatasetLoader:
     """A `torch.utils.data.DataLoader` over any map-style dataset (e.g. `image_folder`) with the same
     resumable, rank-sharded order as `TensorLoader`. `batch_size` is global; workers are seeded from

@@ -30,9 +30,9 @@ from .learner import EMA, ChannelsLast, Compile, Learner, Precision, StopAt
 # %% auto #0
 __all__ = ['IMAGENET_KEYS', 'SMOKE', 'METHODS', 'TEACHERS', 'STUDENT_HIDDEN', 'IMAGENET_RECIPES', 'pearson_correlation',
            'inter_class_relation', 'intra_class_relation', 'dist_loss', 'DISTLoss', 'kd_loss', 'KDLoss', 'FeatureHooks',
-           'renormalize', 'DistillationTask', 'predict_logits', 'experiment_config', 'privileged_mixture',
-           'distill_task', 'exp1_run', 'exp1', 'mlp', 'fmnist_subset', 'train_teacher', 'exp2', 'train_imagenet',
-           'main', 'gpu_benchmark']
+           'renormalize', 'DistillationParts', 'DistillationTask', 'predict_logits', 'experiment_config',
+           'privileged_mixture', 'distill_task', 'exp1_run', 'exp1', 'mlp', 'fmnist_subset', 'train_teacher', 'exp2',
+           'train_imagenet', 'main', 'gpu_benchmark']
 
 # %% ../../nbs/10_dist.ipynb #3ea1f076
 def pearson_correlation(a: torch.Tensor, b: torch.Tensor, dim: int = -1, eps: float = 1e-8) -> torch.Tensor:
@@ -226,47 +226,10 @@ def renormalize(x: torch.Tensor, src: tuple[Sequence[float], Sequence[float]],
     # x_pixels = x * std_src + mean_src;  x_dst = (x_pixels - mean_dst) / std_dst
     return (x * view(ss) + view(ms) - view(md)) / view(sd)
 
+# %% ../../nbs/10_dist.ipynb #ca700d15
+class DistillationParts(Task):
+    "The pieces of `DistillationTask` a subclass may override (teacher input and logits, feature terms, KD weight)."
 
-class DistillationTask(Task):
-    """Train `student` on `alpha_ce * CE(z_s, y) + alpha_kd * kd_loss(z_s, z_t)` (+ feature terms) from a frozen `teacher`.
-
-    Batches: `(x, y)` (teacher run under no_grad) or `(x, y, z_t)` with cached teacher logits (B, K) (teacher
-    skipped; `teacher` may then be None). `student_norm`/`teacher_norm`: (mean, std) each side was trained with;
-    when both are given and differ, the teacher gets `renormalize(x, student_norm, teacher_norm)`.
-    `student_features`/`teacher_features`: submodule names captured by `FeatureHooks` for `feature_losses`;
-    `adapters`: modules trained with the student (e.g. 1x1 convs). `kd_schedule(step, total) -> factor`
-    multiplies `alpha_kd` (e.g. a warm-up of the distillation weight), at the optimiser step the Learner's
-    `progress` record gives."""
-
-    def __init__(self, student: nn.Module, teacher: nn.Module | None, kd_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                 alpha_ce: float = 1.0, alpha_kd: float = 1.0, *, student_norm=None, teacher_norm=None,
-                 student_features: Sequence[str] = (), teacher_features: Sequence[str] = (),
-                 adapters: Mapping[str, nn.Module] | None = None, feature_weights: Mapping[str, float] | None = None,
-                 kd_schedule: Callable[[int, int], float] | None = None, label_smoothing: float = 0.0,
-                 eval_teacher: bool = False):
-        super().__init__()
-        if not callable(kd_loss) or isinstance(kd_loss, str):
-            raise TypeError(f"kd_loss must be a callable (z_s, z_t) -> scalar such as DISTLoss() or KDLoss(4.0), got {kd_loss!r}; "
-                            f"for a method by name use distill_task(method, ...) with method in {list(METHODS)}.")
-        for n, v in (("alpha_ce", alpha_ce), ("alpha_kd", alpha_kd), ("label_smoothing", label_smoothing)):
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                raise ValueError(f"{n} must be a finite number >= 0, got {v!r}.")
-        self.student = student
-        self.teacher = freeze(teacher) if teacher is not None else None
-        self.kd = kd_loss
-        self.alpha_ce, self.alpha_kd, self.label_smoothing = alpha_ce, alpha_kd, label_smoothing
-        self.student_norm, self.teacher_norm = student_norm, teacher_norm
-        if (student_norm is None) != (teacher_norm is None):
-            raise ValueError("give both student_norm and teacher_norm (each a (mean, std) pair) or neither.")
-        self.adapters = nn.ModuleDict(dict(adapters or {}))
-        self.feature_weights = dict(feature_weights or {})
-        self.kd_schedule, self.eval_teacher = kd_schedule, eval_teacher
-        self.s_hooks = FeatureHooks(student, student_features) if student_features else None
-        if teacher_features and teacher is None:
-            raise ValueError("teacher_features need a teacher module.")
-        self.t_hooks = FeatureHooks(teacher, teacher_features, detach=True) if teacher_features else None
-
-    # -- pieces a subclass may override ------------------------------------------------------------------------
     def teacher_input(self, x: torch.Tensor) -> torch.Tensor:
         "The student's input, in the teacher's normalisation."
         if self.student_norm is None or tuple(map(tuple, self.student_norm)) == tuple(map(tuple, self.teacher_norm)):
@@ -317,6 +280,46 @@ class DistillationTask(Task):
         t_f = self.t_hooks.features if self.t_hooks is not None else {}
         return z_s, z_t, s_f, t_f
 
+# %% ../../nbs/10_dist.ipynb #cdtask01
+class DistillationTask(DistillationParts):
+    """Train `student` on `alpha_ce * CE(z_s, y) + alpha_kd * kd_loss(z_s, z_t)` (+ feature terms) from a frozen `teacher`.
+
+    Batches: `(x, y)` (teacher run under no_grad) or `(x, y, z_t)` with cached teacher logits (B, K) (teacher
+    skipped; `teacher` may then be None). `student_norm`/`teacher_norm`: (mean, std) each side was trained with;
+    when both are given and differ, the teacher gets `renormalize(x, student_norm, teacher_norm)`.
+    `student_features`/`teacher_features`: submodule names captured by `FeatureHooks` for `feature_losses`;
+    `adapters`: modules trained with the student (e.g. 1x1 convs). `kd_schedule(step, total) -> factor`
+    multiplies `alpha_kd` (e.g. a warm-up of the distillation weight), at the optimiser step the Learner's
+    `progress` record gives."""
+
+    def __init__(self, student: nn.Module, teacher: nn.Module | None, kd_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                 alpha_ce: float = 1.0, alpha_kd: float = 1.0, *, student_norm=None, teacher_norm=None,
+                 student_features: Sequence[str] = (), teacher_features: Sequence[str] = (),
+                 adapters: Mapping[str, nn.Module] | None = None, feature_weights: Mapping[str, float] | None = None,
+                 kd_schedule: Callable[[int, int], float] | None = None, label_smoothing: float = 0.0,
+                 eval_teacher: bool = False):
+        super().__init__()
+        if not callable(kd_loss) or isinstance(kd_loss, str):
+            raise TypeError(f"kd_loss must be a callable (z_s, z_t) -> scalar such as DISTLoss() or KDLoss(4.0), got {kd_loss!r}; "
+                            f"for a method by name use distill_task(method, ...) with method in {list(METHODS)}.")
+        for n, v in (("alpha_ce", alpha_ce), ("alpha_kd", alpha_kd), ("label_smoothing", label_smoothing)):
+            if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise ValueError(f"{n} must be a finite number >= 0, got {v!r}.")
+        self.student = student
+        self.teacher = freeze(teacher) if teacher is not None else None
+        self.kd = kd_loss
+        self.alpha_ce, self.alpha_kd, self.label_smoothing = alpha_ce, alpha_kd, label_smoothing
+        self.student_norm, self.teacher_norm = student_norm, teacher_norm
+        if (student_norm is None) != (teacher_norm is None):
+            raise ValueError("give both student_norm and teacher_norm (each a (mean, std) pair) or neither.")
+        self.adapters = nn.ModuleDict(dict(adapters or {}))
+        self.feature_weights = dict(feature_weights or {})
+        self.kd_schedule, self.eval_teacher = kd_schedule, eval_teacher
+        self.s_hooks = FeatureHooks(student, student_features) if student_features else None
+        if teacher_features and teacher is None:
+            raise ValueError("teacher_features need a teacher module.")
+        self.t_hooks = FeatureHooks(teacher, teacher_features, detach=True) if teacher_features else None
+
     def training_step(self, batch, progress, opt="main"):
         x, y, z_t = self._split(batch)
         z_s, z_t, s_f, t_f = self.forward_pair(x, z_t)
@@ -345,7 +348,7 @@ class DistillationTask(Task):
             out["teacher_acc"] = (z_t.argmax(-1) == y).float()
         return out
 
-
+# %% ../../nbs/10_dist.ipynb #c3263c4e
 def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 512, transform: Callable | None = None,
                    device: str | torch.device | None = None) -> torch.Tensor:
     """Logits of `model` (moved to `device`, in eval mode, its mode restored) on the tensor `x` (N, ...), batch by
@@ -620,7 +623,7 @@ def train_imagenet(data: str | Path | None = None, teacher: str = "resnet34", st
     return dict(valid=res, steps=learn.step, out_dir=str(out_dir), recipe=recipe or cfg["recipe"], epochs=epochs,
                 batch_size=batch_size, teacher=teacher, student=student, kd=kd)
 
-
+# %% ../../nbs/10_dist.ipynb #cce9dfef
 def main(scale: str | None = None, **overrides) -> dict[str, Any]:
     """Run tier `scale` (default: the `scale` setting). `ci`/`cpu`: experiment 1 (the privileged-information
     mixture) and experiment 2 (Fashion-MNIST teachers and students), offline. `gpu`/`full`: `train_imagenet` with

@@ -453,6 +453,17 @@ class GreenSwinStage(nn.Module):
         self.blocks = nn.Sequential(*[GreenSwinBlock(out_dim, num_heads, window, mlp_ratio, qkv_bias, norm_eps)
                                       for _ in range(depth)])
 
+# %% ../../nbs/12_greenmim.ipynb #cgminit1
+def _init_swin_weights(m: nn.Module) -> None:
+    "Swin's initialisation: truncated-normal linear weights (std 0.02), zero biases, unit LayerNorms."
+    if isinstance(m, nn.Linear):
+        trunc_normal_(m.weight, std=0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.LayerNorm):
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
+
 # %% ../../nbs/12_greenmim.ipynb #538eefde
 class GreenSwinEncoder(nn.Module):
     """Hierarchical Swin encoder that computes only on visible patches (GreenMIM).
@@ -485,17 +496,7 @@ class GreenSwinEncoder(nn.Module):
             GreenSwinStage(self.dims[max(s - 1, 0)], self.dims[s], depths[s], num_heads[s], self.windows[s],
                            s > 0, mlp_ratio, qkv_bias, norm_eps) for s in range(self.n_stages)])
         self.norm = nn.LayerNorm(self.num_features, eps=norm_eps)
-        self.apply(self._init)
-
-    @staticmethod
-    def _init(m):
-        if isinstance(m, nn.Linear):
-            trunc_normal_(m.weight, std=0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.LayerNorm):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
+        self.apply(_init_swin_weights)
 
     def make_plan(self, mask: torch.Tensor | None = None, strategy: str | None = None) -> GreenPlan:
         """The plan for `mask` (unit mask (units^2,) or unit-aligned patch mask, True = masked; None = all
@@ -536,7 +537,7 @@ class GreenSwinEncoder(nn.Module):
                 x = blk(x, ws[j % len(ws)])
         return self.norm(x)
 
-
+# %% ../../nbs/12_greenmim.ipynb #c063e214
 def encoder_macs(enc: GreenSwinEncoder, plan: GreenPlan | None = None, mlp_ratio: float = 4.0) -> int:
     """Multiply-accumulates of one image through the encoder, counted by hand: the patch-embed conv on every
     patch; per block (4 + 2 r) N C^2 for qkv, proj and the MLP on the N real tokens plus 2 g^2 C per group for
@@ -957,7 +958,7 @@ def pretrain_seed(cfg, seed, data, out_dir=None, resume=False, recon=False):
                             mask=mk.tolist(), loss=loss.item())
     return res
 
-
+# %% ../../nbs/12_greenmim.ipynb #cb010e90
 def pretrain_experiment(cfg, out_dir=None, resume=False):
     """The small experiment: for every seed, pre-train the tiny GreenMIM Swin on Fashion-MNIST and probe it
     against random init. With `out_dir`, each seed is a resumable piece in `out_dir/seed<k>`."""

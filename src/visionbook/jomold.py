@@ -253,7 +253,7 @@ def han_mmil(**kw) -> MMILNet:
     "HAN as released: LLP feature sizes, d 512, no classifier dropout, layers not chained."
     return MMILNet(**{**dict(cls_dropout=0.0, chain_layers=False), **kw})
 
-
+# %% ../../nbs/13_jomold.ipynb #caee1fbc
 @register_model(timm=False)
 def jomold_mmil(**kw) -> MMILNet:
     "JoMoLD's MMIL_Net: LLP feature sizes, d 512, dropout 0.5 on the visual stream before the classifier."
@@ -429,7 +429,7 @@ def _read_csv(path: Path, columns: Sequence[str]):
                          f"(a truncated or hand-edited file?).")
     return df
 
-
+# %% ../../nbs/13_jomold.ipynb #c9ec902c
 def load_llp(root: str | Path, split: str = "train", *, dims: Mapping[str, int] | None = None,
              classes: Sequence[str] = LLP_CLASSES, dtype: torch.dtype = torch.float32) -> AVVPSplit:
     """Read one LLP split from the official layout under `root` into memory (features as `dtype`).
@@ -626,7 +626,7 @@ class AVVPTask(Task):
         s = avvp_scores(pa, pv, batch[4], batch[5], per_video=True)
         return {k: torch.from_numpy(v) for k, v in s.items()}
 
-
+# %% ../../nbs/13_jomold.ipynb #c1ef9d7e
 class JoMoLDTask(AVVPTask):
     """JoMoLD's final training: per-batch joint-modal label denoising with per-class ratios (r_a, r_v).
 
@@ -724,7 +724,7 @@ def modality_probs(model: MMILNet, split: AVVPSplit, *, with_ca: bool = False, b
 
 RUNS = ("han", "estimator", "nodenoise", "jomold", "intra", "oracle", "global")
 
-
+# %% ../../nbs/13_jomold.ipynb #c1be34b0
 def run_pipeline(data: Mapping[str, AVVPSplit], cfg: Mapping[str, Any], seed: int = 0,
                  runs: Sequence[str] = RUNS, log=print, out_dir: str | Path | None = None) -> dict[str, Any]:
     """HAN, the noise estimator, the ratios, JoMoLD and ablations (intra-modal selection, oracle ratios, one

@@ -33,8 +33,9 @@ __all__ = ['EVENTS', 'Progress', 'Task', 'freeze', 'ClassificationTask', 'param_
            'CheckpointError', 'plain_state', 'save_checkpoint', 'clean_stale_temporaries', 'load_checkpoint',
            'save_weights', 'load_weights', 'CancelFit', 'CancelEpoch', 'CancelBatch', 'CancelValidate',
            'NonFiniteError', 'Callback', 'with_events', 'MetricsLogger', 'plot_metrics', 'init_distributed',
-           'to_device', 'LearnerState', 'LearnerLoop', 'Learner', 'Metrics', 'ProgressBar', 'NonFiniteGuard',
-           'Checkpoint', 'StopAt', 'Precision', 'ChannelsLast', 'Compile', 'GradAccum', 'GradClip', 'EMA']
+           'to_device', 'LearnerState', 'LearnerSaving', 'LearnerFit', 'LearnerLoop', 'LearnerValidation',
+           'LearnerViews', 'Learner', 'Metrics', 'ProgressBar', 'NonFiniteGuard', 'Checkpoint', 'StopAt', 'Precision',
+           'ChannelsLast', 'Compile', 'GradAccum', 'GradClip', 'EMA']
 
 # %% ../../nbs/02_learner.ipynb #79d3a689
 class Progress(NamedTuple):
@@ -104,7 +105,7 @@ def freeze(module: nn.Module) -> nn.Module:
     module._vb_frozen = True
     return module
 
-
+# %% ../../nbs/02_learner.ipynb #c81f618e
 class ClassificationTask(Task):
     "Plain supervised classification: `batch = (x, y)`, cross-entropy (optional label smoothing), accuracy."
 
@@ -597,6 +598,10 @@ class LearnerState:
         set_rng_state(st["rng"])
         self.epoch, self.batch_in_epoch, self.step = st["epoch"], st["batch_in_epoch"], st["step"]
 
+# %% ../../nbs/02_learner.ipynb #clsave01
+class LearnerSaving:
+    "Writing and reading back `out_dir/checkpoint.pt`."
+
     def save(self) -> Path | None:
         """Write `checkpoint.pt` atomically (rank 0) after `before_save` callbacks had their say (the non-finite
         guard refuses NaN weights); None without `out_dir`."""
@@ -621,9 +626,9 @@ class LearnerState:
         self.load_state_dict(st, source=str(self.ckpt_path))
         return True
 
-# %% ../../nbs/02_learner.ipynb #4aeac955
-class LearnerLoop:
-    "The Learner's loop half: fit -> epochs -> batches, each wrapped in its events."
+# %% ../../nbs/02_learner.ipynb #clfit001
+class LearnerFit:
+    "`fit`: check the arguments, resume or seed, then run the loop."
 
     def fit(self, epochs: int, *, resume: bool = False, valid_every: int = 1) -> "Learner":
         """Train until `epochs` epochs are done; `resume=True` continues exactly from `out_dir/checkpoint.pt` when
@@ -648,6 +653,10 @@ class LearnerLoop:
         finally:
             self.in_fit = False
         return self
+
+# %% ../../nbs/02_learner.ipynb #4aeac955
+class LearnerLoop:
+    "The Learner's loop half: fit -> epochs -> batches, each wrapped in its events."
 
     @with_events("fit", CancelFit)
     def _fit(self) -> None:
@@ -715,6 +724,10 @@ class LearnerLoop:
             for p in others:
                 p.requires_grad_(True)
 
+# %% ../../nbs/02_learner.ipynb #clval001
+class LearnerValidation:
+    "Evaluation of the task on a loader."
+
     @torch.no_grad()
     def evaluate(self, loader=None) -> dict[str, float]:
         "Mean of every per-sample value `task.validation_step` returns over `loader` (default: the validation loader) and all ranks."
@@ -771,8 +784,25 @@ def _checked_loss(out: Any, task: Task) -> torch.Tensor:
 def _is_loader(x: Any) -> bool:
     return hasattr(x, "set_epoch") and hasattr(x, "__len__") and hasattr(x, "__iter__")
 
+# %% ../../nbs/02_learner.ipynb #clview01
+class LearnerViews:
+    "What a notebook reads of a Learner: its callbacks and its metrics."
 
-class Learner(LearnerLoop, LearnerState):
+    def callback(self, kind: type) -> Callback | None:
+        "The first callback of type `kind`, if any."
+        return next((c for c in self.cbs if isinstance(c, kind)), None)
+
+    @property
+    def metrics(self) -> MetricsLogger:
+        "The `MetricsLogger` of the `Metrics` callback (rows and `metrics.csv`)."
+        return self.callback(Metrics).logger
+
+    def history(self):
+        "Logged metrics as a wide DataFrame (see `MetricsLogger.frame`)."
+        return self.metrics.frame()
+
+# %% ../../nbs/02_learner.ipynb #c24eedff
+class Learner(LearnerFit, LearnerLoop, LearnerValidation, LearnerSaving, LearnerState, LearnerViews):
     """Trains a `Task`: `Learner(task, train, valid, opt=adamw(lr=1e-3), sched=cosine(warmup=100), cbs=[...])`.
 
     `train`/`valid` are resumable loaders (`TensorLoader`, `DatasetLoader`: `set_epoch(epoch, start_batch)`);
@@ -841,19 +871,6 @@ class Learner(LearnerLoop, LearnerState):
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
-    def callback(self, kind: type) -> Callback | None:
-        "The first callback of type `kind`, if any."
-        return next((c for c in self.cbs if isinstance(c, kind)), None)
-
-    @property
-    def metrics(self) -> MetricsLogger:
-        "The `MetricsLogger` of the `Metrics` callback (rows and `metrics.csv`)."
-        return self.callback(Metrics).logger
-
-    def history(self):
-        "Logged metrics as a wide DataFrame (see `MetricsLogger.frame`)."
-        return self.metrics.frame()
-
 # %% ../../nbs/02_learner.ipynb #16b80551
 def _positive_int(name: str, v: Any, allow_none: bool = False) -> Any:
     if allow_none and v is None:
@@ -912,7 +929,7 @@ class Metrics(Callback):
     def load_state_dict(self, st):
         self.sums, self.count = dict(st["sums"]), st["count"]
 
-
+# %% ../../nbs/02_learner.ipynb #c998a23e
 class ProgressBar(Callback):
     "A tqdm bar per epoch on rank 0 with the last logged loss; `enabled=None` follows `$VISIONBOOK_PROGRESS` (default on)."
     order = -5
@@ -1092,7 +1109,7 @@ class GradClip(Callback):
         norm = torch.nn.utils.clip_grad_norm_(params, self.max_norm).detach().float()
         learn.parts["grad_norm" if len(learn.optimizers) == 1 else f"grad_norm/{learn.opt_name}"] = norm
 
-
+# %% ../../nbs/02_learner.ipynb #cdee2206
 class EMA(Callback):
     """Exponential moving average of `module`'s parameters and buffers, updated after every optimiser step;
     with `validate_ema=True` validation runs on the average (swapped in, then restored). Checkpointed."""

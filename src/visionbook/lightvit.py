@@ -246,7 +246,7 @@ def _init_weights(m: nn.Module) -> None:
         nn.init.ones_(m.weight)
         nn.init.zeros_(m.bias)
 
-
+# %% ../../nbs/11_lightvit.ipynb #c35e5921
 class LightViT(nn.Module):
     """LightViT classifier: images (B, in_chans, H, W) -> logits (B, num_classes).
 
