@@ -798,7 +798,7 @@ def experiment_config(scale: str) -> dict[str, Any]:
     return tier_config(
         scale,
         common=dict(a_thres=0.6, v_thres=1.8, warmup="as_coded", seeds=(0, 1), runs=RUNS, llp_dims=None),
-        ci=dict(data=dict(n_train=2500, n_val=300, n_test=600, d_2d=128, d_3d=64, signal=0.7),
+        ci=dict(data=dict(n_train=2500, n_val=300, n_test=600, d_2d=128, d_3d=64, signal=0.7), seeds=(0,),
                 runs=("han", "estimator", "nodenoise", "jomold", "intra", "oracle"),
                 model=dict(d_audio=128, d_2d=128, d_3d=64, d_model=64, dim_ff=64),
                 han={**jomold_recipe, "lr": 2e-3, "epochs": 10}, jomold={**jomold_recipe, "lr": 2e-3, "epochs": 10}),
