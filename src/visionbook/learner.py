@@ -33,9 +33,9 @@ __all__ = ['EVENTS', 'Progress', 'Task', 'freeze', 'ClassificationTask', 'param_
            'CheckpointError', 'plain_state', 'save_checkpoint', 'clean_stale_temporaries', 'load_checkpoint',
            'save_weights', 'load_weights', 'CancelFit', 'CancelEpoch', 'CancelBatch', 'CancelValidate',
            'NonFiniteError', 'Callback', 'with_events', 'MetricsLogger', 'plot_metrics', 'init_distributed',
-           'to_device', 'LearnerState', 'LearnerSaving', 'LearnerFit', 'LearnerLoop', 'LearnerValidation',
-           'LearnerViews', 'Learner', 'Metrics', 'ProgressBar', 'NonFiniteGuard', 'Checkpoint', 'StopAt', 'Precision',
-           'ChannelsLast', 'Compile', 'GradAccum', 'GradClip', 'EMA']
+           'gather_lists', 'to_device', 'LearnerState', 'LearnerSaving', 'LearnerFit', 'LearnerLoop',
+           'LearnerValidation', 'LearnerViews', 'Learner', 'Metrics', 'ProgressBar', 'NonFiniteGuard', 'Checkpoint',
+           'StopAt', 'Precision', 'ChannelsLast', 'Compile', 'GradAccum', 'GradClip', 'EMA']
 
 # %% ../../nbs/02_learner.ipynb #79d3a689
 class Progress(NamedTuple):
@@ -68,6 +68,14 @@ class Task(nn.Module):
     def validation_step(self, batch: Any) -> dict[str, torch.Tensor]:
         "Per-sample metric values `{'name': tensor (B,)}`; the Learner averages them over the set (and all ranks)."
         raise NotImplementedError(f"{type(self).__name__} defines no validation_step.")
+
+    def begin_validation(self) -> None:
+        "Called before the first validation batch: reset what `end_validation` scores (default: nothing)."
+
+    def end_validation(self, gather: Callable[[list], list]) -> dict[str, float]:
+        """Dataset-level metrics (e.g. COCO mAP, mIoU) of what `validation_step` collected, added to the per-sample
+        means. `gather(items)` concatenates a list from every rank (the list itself in one process). Default: none."""
+        return {}
 
     def forward(self, batch: Any, progress: Progress, opt: str = "main") -> dict[str, Any]:
         return self.training_step(batch, progress, opt)
@@ -524,6 +532,15 @@ def init_distributed(backend: str | None = None) -> tuple[int, int]:
     return dist_info()
 
 
+def gather_lists(items: list) -> list:
+    "The concatenation of list `items` from every rank, in rank order (a copy of `items` in one process)."
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return list(items)
+    parts = [None] * dist.get_world_size()
+    dist.all_gather_object(parts, list(items))
+    return [x for part in parts for x in part]
+
+
 def to_device(batch: Any, device: torch.device, channels_last: bool = False) -> Any:
     "Move tensors in nested tuples/lists/dicts to `device` (4-D float tensors to channels_last if asked)."
     if isinstance(batch, torch.Tensor):
@@ -745,6 +762,7 @@ class LearnerValidation:
         if hasattr(loader, "set_epoch"):
             loader.set_epoch(0)
         sums, counts = {}, {}
+        self.task.begin_validation()
         for batch in loader:
             with self.autocast():
                 out = self.task.validation_step(to_device(batch, self.device, self.channels_last))
@@ -761,6 +779,10 @@ class LearnerValidation:
         if self.world > 1:
             dist.all_reduce(tot)
         self.last_eval = {k: (tot[i] / tot[len(keys) + i]).item() for i, k in enumerate(keys)}
+        extra = self.task.end_validation(gather_lists)
+        if not isinstance(extra, Mapping) or not all(isinstance(v, (int, float)) for v in extra.values()):
+            raise TypeError(f"{type(self.task).__name__}.end_validation must return a dict of numbers, got {extra!r:.80}.")
+        self.last_eval.update({k: float(v) for k, v in extra.items()})
         self.task.train(was)
 
 # %% ../../nbs/02_learner.ipynb #de4e382f
