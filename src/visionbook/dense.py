@@ -1118,15 +1118,16 @@ def experiment_config(scale: str) -> dict[str, Any]:
         scale, common=dict(seed=0),
         ci=dict(data=toy, runs=dict(
                     retinanet=dict(det, arch="retinanet", backbone="resnet18", fpn_channels=64, epochs=1, n_train=240, n_eval=100),
+                    fcos=dict(det, arch="fcos", backbone="resnet18", fpn_channels=64, epochs=1, n_train=80, n_eval=40),
                     faster_rcnn=dict(det, arch="faster_rcnn", backbone="resnet50", fpn_channels=64, options=small_rcnn,
                                      batch=2, epochs=1, n_train=60, n_eval=40)),
                 segmenter=dict(backbone="resnet18", fpn_channels=64, img=96, batch=8, lr=2e-3, warmup=5, epochs=1,
                                n_train=240, n_eval=100), distill=None),
         cpu=dict(data=toy, runs=dict(
-                    retinanet=dict(det, arch="retinanet", backbone="resnet18", fpn_channels=128, epochs=2),
-                    fcos=dict(det, arch="fcos", backbone="resnet18", fpn_channels=128, epochs=2),
-                    faster_rcnn=dict(det, arch="faster_rcnn", backbone="resnet50", fpn_channels=128, options=small_rcnn, epochs=2)),
-                 segmenter=dict(backbone="resnet18", fpn_channels=128, img=128, batch=8, lr=2e-3, warmup=20, epochs=4),
+                    retinanet=dict(det, arch="retinanet", backbone="resnet18", fpn_channels=128, epochs=1),
+                    fcos=dict(det, arch="fcos", backbone="resnet18", fpn_channels=128, epochs=1),
+                    faster_rcnn=dict(det, arch="faster_rcnn", backbone="resnet50", fpn_channels=128, options=small_rcnn, epochs=1)),
+                 segmenter=dict(backbone="resnet18", fpn_channels=128, img=128, batch=8, lr=2e-3, warmup=20, epochs=2),
                  distill=dict(student="retinanet", teacher="faster_rcnn", kd_weight=1.0)),
         gpu=dict(data=dict(toy, n_train=20000, n_val=1000, size=(256, 384)), runs=dict(
                     retinanet=dict(det, img=320, batch=32, arch="retinanet", backbone="resnet18", fpn_channels=256, epochs=12),
