@@ -451,6 +451,7 @@ def test_occlusion_later_covers_earlier_and_drops():
 def test_models_and_tasks_refuse_bad_arguments(tiny):
     raises(ValueError, dd.TimmFPN, "resnet18", extra="p5", match="extra must be None, 'p6p7' or 'pool'")
     raises(ValueError, dd.build_detector, dict(arch="yolo", backbone="resnet18", img=64), 3, match="arch must be one of")
+    raises(ValueError, dd.fcos, 3, fpn_channels=48, match="multiple of 32")
     model = dd.retinanet(3, "resnet18", min_size=64, max_size=128, fpn_channels=16)
     raises(ValueError, dd.DetectionTask, model, {"images": []}, match="give both gt")
     task = dd.DetectionTask(model)
@@ -488,3 +489,39 @@ def test_segmentation_task_end_validation_pools_the_set():
     pred = seg.model(x).argmax(1)[0]
     expect = dd.segmentation_miou(pred, y[0], 3)["mIoU"]
     assert set(res) == {"mIoU"} and (res["mIoU"] == expect or (math.isnan(expect) and math.isnan(res["mIoU"])))
+
+
+def _fit_twice(tmp_path, make_task, loaders):
+    "Weights after 4 steps straight, and after 2 steps + a stop + a resumed run from another RNG state."
+    from visionbook.learner import Learner, Metrics, StopAt, adamw, cosine
+
+    def run(out, cbs, resume=False):
+        train, valid = loaders()
+        torch.manual_seed(0)
+        task = make_task()
+        Learner(task, train, valid, adamw(lr=1e-3), cosine(warmup=1), [Metrics(every=1), *cbs], out_dir=out,
+                seed=5).fit(1, resume=resume)
+        return task
+    a = run(tmp_path / "a", [])
+    run(tmp_path / "b", [StopAt(2)])
+    torch.manual_seed(99)
+    b = run(tmp_path / "b", [], resume=True)
+    return a.state_dict(), b.state_dict()
+
+
+@pytest.mark.parametrize("arch", ["faster_rcnn", "fcos"])
+def test_detectors_resume_exactly(tiny, tmp_path, arch):
+    def loaders():
+        tr, va, _, _ = dd.detection_loaders(tiny, 2, seed=1, n_train=8, n_eval=2)
+        return tr, va
+    spec = dict(arch=arch, backbone="resnet18", img=64, fpn_channels=32,
+                options=dict(box_batch_size_per_image=16, rpn_post_nms_top_n_train=50) if arch == "faster_rcnn" else {})
+    a, b = _fit_twice(tmp_path, lambda: dd.DetectionTask(dd.build_detector(spec, 21)), loaders)
+    assert all(torch.equal(a[k], b[k]) for k in a), f"{arch}: a resumed run differs from a straight one"
+
+
+def test_segmenter_resumes_exactly(tiny, tmp_path):
+    spec = dict(img=64, batch=2, n_train=8, n_eval=2)
+    a, b = _fit_twice(tmp_path, lambda: dd.SegmentationTask(dd.SemanticFPN(21, "resnet18", 16, 16), 21),
+                      lambda: dd.segmentation_loaders(tiny, spec, seed=1))
+    assert all(torch.equal(a[k], b[k]) for k in a), "the segmenter's resumed run differs from a straight one"

@@ -796,6 +796,9 @@ def fcos(num_classes: int, backbone: str = "resnet18", *, fpn_channels: int = 25
          max_size: int = 1333, anchor_sizes: Sequence[float] = (8, 16, 32, 64, 128), **kw) -> FCOS:
     """torchvision FCOS (anchor-free: one point per location, `anchor_sizes` = the level strides) on a timm
     `backbone` with FPN P3-P7. `num_classes` counts the background slot (K + 1)."""
+    if fpn_channels % 32:
+        raise ValueError(f"FCOS's head normalises with GroupNorm(32 groups): fpn_channels must be a multiple of 32, "
+                         f"got {fpn_channels}.")
     body = TimmFPN(backbone, (2, 3, 4), fpn_channels, "p6p7")
     gen = AnchorGenerator(tuple((s,) for s in anchor_sizes), ((1.0,),) * len(anchor_sizes))
     return FCOS(body, num_classes, min_size=min_size, max_size=max_size, anchor_generator=gen, **kw)
