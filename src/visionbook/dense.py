@@ -45,11 +45,11 @@ from .learner import GradClip, Learner, Metrics, Task, adamw, cosine, freeze, lo
 __all__ = ['DENSE_CAT_IDS', 'DENSE_CATEGORIES', 'AREA_SMALL', 'AREA_LARGE', 'MIN_VISIBLE_PX', 'MIN_VISIBLE_FRAC', 'INK',
            'MAP_KEYS', 'DETECTORS', 'SMOKE', 'make_detection_set', 'check_coco', 'CocoDetectionSet', 'drop_crowd',
            'detection_transforms', 'collate_detection', 'detector_transforms', 'SemanticSegSet', 'coco_map',
-           'detections_to_coco', 'segmentation_miou', 'draw_boxes', 'show_detections', 'TimmFPN', 'retinanet', 'fcos',
-           'faster_rcnn', 'SemanticFPN', 'DetectionTask', 'SegmentationTask', 'coco_paths', 'subset_coco',
-           'detection_loaders', 'segmentation_loaders', 'levels_by_stride', 'fpn_mse', 'DetectionDistillTask',
-           'warmup_factor', 'build_detector', 'run_detector', 'trained_detector', 'run_segmenter', 'experiment_config',
-           'dense_root', 'main']
+           'detections_to_coco', 'segmentation_miou', 'draw_boxes', 'show_detections', 'show_segmentation', 'TimmFPN',
+           'retinanet', 'fcos', 'faster_rcnn', 'SemanticFPN', 'DetectionTask', 'SegmentationTask', 'coco_paths',
+           'subset_coco', 'detection_loaders', 'segmentation_loaders', 'levels_by_stride', 'fpn_mse',
+           'DetectionDistillTask', 'warmup_factor', 'build_detector', 'run_detector', 'trained_detector',
+           'run_segmenter', 'experiment_config', 'dense_root', 'main']
 
 # %% ../../nbs/05_dense.ipynb #dense006
 DENSE_CAT_IDS = (1, 2, 3, 5, 7, 8, 9, 11, 13, 14, 16, 17, 19, 20, 22, 23, 25, 27, 28, 31)
@@ -749,7 +749,30 @@ def show_detections(images: Sequence[torch.Tensor], targets: Sequence[Mapping], 
     fig.tight_layout()
     return fig
 
-# %% ../../nbs/05_dense.ipynb #dense040
+# %% ../../nbs/05_dense.ipynb #dense038
+def show_segmentation(images: Sequence[torch.Tensor], targets: Sequence[torch.Tensor], preds: Sequence[torch.Tensor] | None = None,
+                      num_classes: int = 21, ignore_index: int = 255):
+    """A figure with one row per image: the image (3, H, W), its label map (H, W) and, when given, the predicted map,
+    classes in a fixed qualitative colour map (0, the background, black; `ignore_index` white)."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib only where a figure is drawn (import visionbook stays fast)
+    from matplotlib.colors import ListedColormap  # noqa: PLC0415 - as above
+    colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(num_classes - 1, 1)))
+    cmap = ListedColormap(np.vstack([[0, 0, 0, 1], colours]))
+    cols = 2 + (preds is not None)
+    fig, axs = plt.subplots(len(images), cols, figsize=(2.6 * cols, 2.6 * len(images)), squeeze=False)
+    for row, i in zip(axs, range(len(images))):
+        row[0].imshow(images[i].detach().cpu().float().clamp(0, 1).permute(1, 2, 0).numpy())
+        maps = [targets[i]] + ([preds[i]] if preds is not None else [])
+        for ax, m in zip(row[1:], maps):
+            m = m.detach().cpu().numpy().astype(float)
+            ax.imshow(np.ma.masked_equal(m, ignore_index), cmap=cmap, vmin=0, vmax=num_classes - 1, interpolation="nearest")
+        for ax, title in zip(row, ("image", "ground truth", "prediction")):
+            ax.set_title(title, fontsize=8)
+            ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+# %% ../../nbs/05_dense.ipynb #dense041
 class TimmFPN(nn.Module):
     """A timm backbone (`features_only`) under a torchvision `FeaturePyramidNetwork`.
 
@@ -779,7 +802,7 @@ def _anchor_generator(sizes: Sequence[float], scales_per_octave: int, ratios=(0.
     per_level = tuple(tuple(s * 2 ** (i / scales_per_octave) for i in range(scales_per_octave)) for s in sizes)
     return AnchorGenerator(per_level, (tuple(ratios),) * len(sizes))
 
-# %% ../../nbs/05_dense.ipynb #dense042
+# %% ../../nbs/05_dense.ipynb #dense043
 def retinanet(num_classes: int, backbone: str = "resnet18", *, fpn_channels: int = 256, min_size: int = 800,
               max_size: int = 1333, anchor_sizes: Sequence[float] = (32, 64, 128, 256, 512), **kw) -> RetinaNet:
     """torchvision RetinaNet (one-stage, anchor-based) on a timm `backbone` with FPN P3-P7, no pretrained weights.
@@ -814,7 +837,7 @@ def faster_rcnn(num_classes: int, backbone: str = "resnet50", *, fpn_channels: i
     return FasterRCNN(body, num_classes, min_size=min_size, max_size=max_size, rpn_anchor_generator=rpn_anchors,
                       box_roi_pool=pool, **kw)
 
-# %% ../../nbs/05_dense.ipynb #dense044
+# %% ../../nbs/05_dense.ipynb #dense045
 class SemanticFPN(nn.Module):
     """Semantic segmentation: a timm backbone + FPN (P2-P5), each level brought to stride 4 by 3x3 conv + upsampling
     and summed (Panoptic FPN's semantic head), a 1x1 classifier, then bilinear upsampling to the input size.
@@ -836,7 +859,7 @@ class SemanticFPN(nn.Module):
                 for i, (conv, f) in enumerate(zip(self.lateral, feats)))
         return F.interpolate(self.classifier(y), size=x.shape[-2:], mode="bilinear", align_corners=False)
 
-# %% ../../nbs/05_dense.ipynb #dense048
+# %% ../../nbs/05_dense.ipynb #dense049
 def _plain(t: torch.Tensor) -> torch.Tensor:
     "A tv_tensors subclass (BoundingBoxes, Mask, Image) as a plain tensor, so torchvision's models see ordinary tensors."
     return t.as_subclass(torch.Tensor) if isinstance(t, torch.Tensor) and type(t) is not torch.Tensor else t
@@ -888,7 +911,7 @@ class DetectionTask(Task):
     def end_validation(self, gather) -> dict[str, float]:
         return coco_map(self.gt, gather(self.detections)) if self.gt is not None else {}
 
-# %% ../../nbs/05_dense.ipynb #dense049
+# %% ../../nbs/05_dense.ipynb #dense050
 class SegmentationTask(Task):
     """Semantic segmentation: `model(images)` -> logits (B, C, H, W), batches `(images (B, 3, H, W), masks (B, H, W)
     int64)` with `ignore_index` pixels left out. Training: pixel cross-entropy. Validation: pixel accuracy per
@@ -921,7 +944,7 @@ class SegmentationTask(Task):
         self.per_class = res["per_class"]                   # kept for the page; only the mean goes to the metrics CSV
         return {"mIoU": res["mIoU"]}
 
-# %% ../../nbs/05_dense.ipynb #dense051
+# %% ../../nbs/05_dense.ipynb #dense052
 def coco_paths(root: Path, split: str) -> tuple[Path, Path]:
     """(image folder, instances JSON) of `split` ("train"/"val") under `root`, in the toy set's layout
     (`images/<split>`, `annotations/instances_<split>.json`) or COCO 2017's (`<split>2017`, `instances_<split>2017.json`)."""
@@ -943,7 +966,7 @@ def subset_coco(coco: Mapping[str, Any], n: int | None) -> dict[str, Any]:
     keep = {im["id"] for im in images}
     return {**coco, "images": images, "annotations": [a for a in coco["annotations"] if a["image_id"] in keep]}
 
-# %% ../../nbs/05_dense.ipynb #dense052
+# %% ../../nbs/05_dense.ipynb #dense053
 def detection_loaders(root: Path, batch: int, seed: int, *, n_train: int | None = None, n_eval: int | None = None,
                       val_batch: int = 8):
     """(train, valid, gt, cat_ids) for the COCO set at `root` (`coco_paths`): resumable `DatasetLoader`s in the main
@@ -968,7 +991,7 @@ def segmentation_loaders(root: Path, spec: Mapping[str, Any], seed: int, val_bat
     return (DatasetLoader(first(sets["train"], spec.get("n_train")), spec["batch"], seed=seed),
             DatasetLoader(first(sets["val"], spec.get("n_eval")), val_batch, shuffle=False))
 
-# %% ../../nbs/05_dense.ipynb #dense057
+# %% ../../nbs/05_dense.ipynb #dense058
 def levels_by_stride(student: TimmFPN, teacher: TimmFPN) -> dict[str, str]:
     """Pairs of FPN level names {student: teacher} with the same stride: how features of two detectors with
     different pyramids (RetinaNet P3-P7 vs Faster R-CNN P2-P6) line up for distillation."""
@@ -992,7 +1015,7 @@ def fpn_mse(s_fpn: Mapping[str, torch.Tensor], t_fpn: Mapping[str, torch.Tensor]
         terms.append(F.mse_loss(fs.float(), t_fpn[t].float()))     # MSE = mean over B, C, H, W
     return torch.stack(terms).mean()
 
-# %% ../../nbs/05_dense.ipynb #dense058
+# %% ../../nbs/05_dense.ipynb #dense059
 class DetectionDistillTask(DetectionTask):
     """A detector `student` trained on its own losses plus feature terms against a frozen detector `teacher`.
 
@@ -1043,7 +1066,7 @@ def warmup_factor(fraction: float) -> Callable[[int, int], float]:
     "A KD-weight factor rising linearly from 0 to 1 over the first `fraction` of the steps, then 1."
     return lambda step, total: min(1.0, step / max(1.0, fraction * total))
 
-# %% ../../nbs/05_dense.ipynb #dense062
+# %% ../../nbs/05_dense.ipynb #dense063
 DETECTORS = {"retinanet": retinanet, "fcos": fcos, "faster_rcnn": faster_rcnn}
 "The detector builders by name: `DETECTORS[name](num_classes, backbone, **kw)`."
 
@@ -1071,7 +1094,7 @@ def _fit(task: Task, train, valid, spec: Mapping[str, Any], seed: int, out_dir: 
     return dict(metrics=res, seconds=time.perf_counter() - t0, steps=learn.step,
                 curve=dict(step=curve.step.astype(int).tolist(), loss=curve.loss.round(5).tolist()))
 
-# %% ../../nbs/05_dense.ipynb #dense063
+# %% ../../nbs/05_dense.ipynb #dense064
 def run_detector(spec: Mapping[str, Any], root: Path, seed: int, out_dir: Path | None = None, resume: bool = False,
                  teacher: nn.Module | None = None) -> dict:
     """Train the detector of `spec` (arch, backbone, fpn_channels, img, batch, epochs, lr, ...) on the COCO set at
@@ -1099,7 +1122,7 @@ def trained_detector(spec: Mapping[str, Any], root: Path, run: Path) -> nn.Modul
     load_weights(model, Path(run) / "model.safetensors")
     return model
 
-# %% ../../nbs/05_dense.ipynb #dense064
+# %% ../../nbs/05_dense.ipynb #dense065
 def run_segmenter(spec: Mapping[str, Any], root: Path, num_classes: int, seed: int, out_dir: Path | None = None,
                   resume: bool = False) -> dict:
     "Train `SemanticFPN` of `spec` (backbone, fpn_channels, img, batch, epochs, lr) on the set's semantic PNGs."
@@ -1108,9 +1131,11 @@ def run_segmenter(spec: Mapping[str, Any], root: Path, num_classes: int, seed: i
     model = SemanticFPN(num_classes, spec["backbone"], spec["fpn_channels"])
     task = SegmentationTask(model, num_classes)
     out = _fit(task, train, valid, spec, seed, out_dir, resume)
+    if out_dir is not None:
+        save_weights(model, Path(out_dir) / "model.safetensors")
     return dict(out, per_class=task.per_class, params=sum(p.numel() for p in model.parameters()))
 
-# %% ../../nbs/05_dense.ipynb #dense065
+# %% ../../nbs/05_dense.ipynb #dense066
 def experiment_config(scale: str) -> dict[str, Any]:
     "The settings of tier `scale` (ci | cpu | gpu | full): the single source the parameters cell and `main` read."
     det = dict(img=128, batch=4, lr=1e-3, warmup=20, weight_decay=0.05)
@@ -1143,7 +1168,7 @@ def experiment_config(scale: str) -> dict[str, Any]:
                     faster_rcnn=dict(coco_recipe, arch="faster_rcnn", backbone="resnet50")),
                   segmenter=None, distill=dict(student="retinanet", teacher="faster_rcnn", kd_weight=1.0)))
 
-# %% ../../nbs/05_dense.ipynb #dense066
+# %% ../../nbs/05_dense.ipynb #dense067
 SMOKE = dict(data=dict(n_train=12, n_val=6, size=(64, 80), seed=0, max_objects=3),
              runs=dict(retinanet=dict(img=64, batch=2, lr=1e-3, warmup=1, arch="retinanet", backbone="resnet18",
                                       fpn_channels=32, epochs=1, n_train=4, n_eval=4),
@@ -1155,7 +1180,7 @@ SMOKE = dict(data=dict(n_train=12, n_val=6, size=(64, 80), seed=0, max_objects=3
              distill=dict(student="retinanet", teacher="faster_rcnn", kd_weight=1.0))
 "What `smoke=True` puts over a tier's configuration: a few steps of every run on a tiny set."
 
-# %% ../../nbs/05_dense.ipynb #dense067
+# %% ../../nbs/05_dense.ipynb #dense068
 def dense_root(data_cfg: Any, data: str | Path | None = None) -> Path:
     """Where the tier's COCO-format set is: `data` if given; COCO 2017 (setting `coco`) when the tier says "coco";
     else the toy set of `data_cfg`, generated once under setting `data_root` (reused by every tier with those settings)."""
