@@ -259,6 +259,12 @@ ROWS = [
     ("load_results list", lambda t: measure.load_results("x", results_dir=_write(t / "x.json", "[1]").parent), ValueError, "expected a JSON object with a 'results' object"),
     ("load_results no results", lambda t: measure.load_results("x", results_dir=_write(t / "x.json", '{"name": "x"}').parent), ValueError, "x.json is not a results file"),
     ("ledger row missing paper", lambda t: measure.claims_ledger([dict(claim="a")], env=dict(hardware="h", date="d")), ValueError, "needs at least 'claim' and 'paper'"),
+    ("ledger rows not a list", lambda t: measure.claims_ledger(3), TypeError, "rows must be a list of dicts"),
+    ("ledger row not a dict", lambda t: measure.claims_ledger([("a", 1)], env=dict(hardware="h", date="d")), TypeError, "ledger row 0 must be a dict"),
+    ("get_device unknown", lambda t: core.get_device("tpu"), ValueError, "device 'tpu' is not a torch device"),
+    ("set_rng_state empty", lambda t: core.set_rng_state({}), ValueError, "lacks ['python', 'torch', 'numpy']"),
+    ("set_rng_state round trip", lambda t: (core.set_rng_state(core.get_rng_state()), torch.rand(1))[1].shape, "ok", lambda v: v == (1,)),
+    ("HAN width not divisible by heads", lambda t: jm.HANLayer(d_model=50, nhead=3), ValueError, "d_model (50) must be divisible by nhead (3)"),
     ("lightvit tiny forward ok", lambda t: _lightvit()(torch.zeros(1, 3, 32, 32)).shape, "ok", lambda v: v == (1, 3)),
     # ---------------------------------------------------------------- checkpoints (file side; the Learner has its own file)
     ("checkpoint missing", lambda t: load_checkpoint(t / "none.pt"), CheckpointError, "no checkpoint"),

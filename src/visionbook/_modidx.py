@@ -184,6 +184,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'visionbook.dense.segmentation_loaders': ('dense.html#segmentation_loaders', 'visionbook/dense.py'),
                                   'visionbook.dense.segmentation_miou': ('dense.html#segmentation_miou', 'visionbook/dense.py'),
                                   'visionbook.dense.show_detections': ('dense.html#show_detections', 'visionbook/dense.py'),
+                                  'visionbook.dense.show_segmentation': ('dense.html#show_segmentation', 'visionbook/dense.py'),
                                   'visionbook.dense.subset_coco': ('dense.html#subset_coco', 'visionbook/dense.py'),
                                   'visionbook.dense.trained_detector': ('dense.html#trained_detector', 'visionbook/dense.py'),
                                   'visionbook.dense.warmup_factor': ('dense.html#warmup_factor', 'visionbook/dense.py')},

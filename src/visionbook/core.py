@@ -122,7 +122,11 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
     "`device` if given, else `$VISIONBOOK_DEVICE`, else CUDA (the local rank's card under torchrun) when available, else CPU."
     device = device or os.environ.get("VISIONBOOK_DEVICE")
     if device is not None:
-        return torch.device(device)
+        try:
+            return torch.device(device)
+        except (RuntimeError, TypeError) as e:
+            raise ValueError(f"device {device!r} is not a torch device: expected 'cpu', 'cuda', 'cuda:N', 'mps', a "
+                             f"torch.device, or None for the automatic choice ({e}).") from None
     if torch.cuda.is_available():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -152,6 +156,10 @@ def get_rng_state() -> dict[str, Any]:
 
 def set_rng_state(st: Mapping[str, Any]) -> None:
     "Restore what `get_rng_state` returned."
+    missing = [k for k in ("python", "torch", "numpy") if not isinstance(st, Mapping) or k not in st]
+    if missing:
+        raise ValueError(f"not an RNG state from get_rng_state: it lacks {missing} (expected keys python, torch, numpy"
+                         f"[, cuda]).")
     pv, pstate, pg = st["python"]
     random.setstate((pv, tuple(pstate), pg))
     torch.set_rng_state(st["torch"])

@@ -182,6 +182,8 @@ class HANLayer(nn.Module):
 
     def __init__(self, d_model: int = 512, nhead: int = 1, dim_ff: int = 512, dropout: float = 0.1):
         super().__init__()
+        if d_model % nhead:
+            raise ValueError(f"HANLayer: d_model ({d_model}) must be divisible by nhead ({nhead}).")
         self.self_attn = nn.MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=True)
         self.cross_attn = nn.MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=True)
         self.ff = nn.Sequential(nn.Linear(d_model, dim_ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(dim_ff, d_model))

@@ -419,9 +419,13 @@ def _as_ledger(frame):
 
 def claims_ledger(rows: Sequence[Mapping[str, Any]], env: Mapping[str, Any] | None = None):
     "A pandas DataFrame of claims: `rows` of dict(claim, paper, ours, unit, data, hardware, date, note); hardware/date default to this machine today. Shown with every note whole."
+    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Sequence):
+        raise TypeError(f"rows must be a list of dicts (claim, paper, ours, ...), got {type(rows).__name__}.")
     env = env or env_info()
     out = []
     for i, r in enumerate(rows):
+        if not isinstance(r, Mapping):
+            raise TypeError(f"ledger row {i} must be a dict (claim, paper, ours, ...), got {type(r).__name__}.")
         if "claim" not in r or "paper" not in r:
             raise ValueError(f"ledger row {i} needs at least 'claim' and 'paper' (got keys {sorted(r)}).")
         ours = r.get("ours")
