@@ -47,8 +47,8 @@ __all__ = ['DENSE_CAT_IDS', 'DENSE_CATEGORIES', 'AREA_SMALL', 'AREA_LARGE', 'MIN
            'detection_transforms', 'collate_detection', 'detector_transforms', 'SemanticSegSet', 'coco_map',
            'detections_to_coco', 'segmentation_miou', 'draw_boxes', 'show_detections', 'show_segmentation', 'TimmFPN',
            'retinanet', 'fcos', 'faster_rcnn', 'SemanticFPN', 'DetectionTask', 'SegmentationTask', 'coco_paths',
-           'subset_coco', 'detection_loaders', 'segmentation_loaders', 'levels_by_stride', 'fpn_mse',
-           'DetectionDistillTask', 'warmup_factor', 'build_detector', 'run_detector', 'trained_detector',
+           'subset_coco', 'first_n', 'num_labels', 'detection_loaders', 'segmentation_loaders', 'levels_by_stride',
+           'fpn_mse', 'DetectionDistillTask', 'warmup_factor', 'build_detector', 'run_detector', 'trained_detector',
            'run_segmenter', 'experiment_config', 'dense_root', 'main']
 
 # %% ../../nbs/05_dense.ipynb #dense006
@@ -967,6 +967,16 @@ def subset_coco(coco: Mapping[str, Any], n: int | None) -> dict[str, Any]:
     return {**coco, "images": images, "annotations": [a for a in coco["annotations"] if a["image_id"] in keep]}
 
 # %% ../../nbs/05_dense.ipynb #dense053
+def first_n(ds: Dataset, n: int | None) -> Dataset:
+    "The first `n` items of `ds` (all of it when `n` is None)."
+    return Subset(ds, range(min(n, len(ds)))) if n is not None else ds
+
+
+def num_labels(root: Path) -> int:
+    "K + 1 for the K categories of the COCO set at `root`: the `num_classes` torchvision's models take."
+    return len(CocoDetectionSet(*coco_paths(root, "val"), masks=False).categories) + 1
+
+
 def detection_loaders(root: Path, batch: int, seed: int, *, n_train: int | None = None, n_eval: int | None = None,
                       val_batch: int = 8):
     """(train, valid, gt, cat_ids) for the COCO set at `root` (`coco_paths`): resumable `DatasetLoader`s in the main
@@ -974,10 +984,9 @@ def detection_loaders(root: Path, batch: int, seed: int, *, n_train: int | None 
     ground truth of exactly the evaluated images (a COCO dict) for `coco_map`."""
     sets = {s: CocoDetectionSet(*coco_paths(root, s), transforms=detector_transforms(s == "train"), masks=False)
             for s in ("train", "val")}
-    first = lambda ds, n: Subset(ds, range(min(n, len(ds)))) if n is not None else ds
     gt = subset_coco(json.loads(coco_paths(root, "val")[1].read_text()), n_eval)
-    return (DatasetLoader(first(sets["train"], n_train), batch, seed=seed, collate_fn=collate_detection),
-            DatasetLoader(first(sets["val"], n_eval), val_batch, shuffle=False, collate_fn=collate_detection),
+    return (DatasetLoader(first_n(sets["train"], n_train), batch, seed=seed, collate_fn=collate_detection),
+            DatasetLoader(first_n(sets["val"], n_eval), val_batch, shuffle=False, collate_fn=collate_detection),
             gt, sets["val"].cat_ids)
 
 
@@ -987,9 +996,8 @@ def segmentation_loaders(root: Path, spec: Mapping[str, Any], seed: int, val_bat
     img = spec["img"]
     tf = {s: v2.Compose([v2.RandomHorizontalFlip(0.5)] * (s == "train") + [v2.Resize((img, img))]) for s in ("train", "val")}
     sets = {s: SemanticSegSet(root / "images" / s, root / "semantic" / s, tf[s]) for s in ("train", "val")}
-    first = lambda ds, n: Subset(ds, range(min(n, len(ds)))) if n is not None else ds
-    return (DatasetLoader(first(sets["train"], spec.get("n_train")), spec["batch"], seed=seed),
-            DatasetLoader(first(sets["val"], spec.get("n_eval")), val_batch, shuffle=False))
+    return (DatasetLoader(first_n(sets["train"], spec.get("n_train")), spec["batch"], seed=seed),
+            DatasetLoader(first_n(sets["val"], spec.get("n_eval")), val_batch, shuffle=False))
 
 # %% ../../nbs/05_dense.ipynb #dense058
 def levels_by_stride(student: TimmFPN, teacher: TimmFPN) -> dict[str, str]:
@@ -1117,8 +1125,7 @@ def run_detector(spec: Mapping[str, Any], root: Path, seed: int, out_dir: Path |
 
 def trained_detector(spec: Mapping[str, Any], root: Path, run: Path) -> nn.Module:
     "The detector of `spec` with the weights a finished run wrote to `run/model.safetensors` (a teacher)."
-    k = len(CocoDetectionSet(*coco_paths(root, "val"), masks=False).categories) + 1
-    model = build_detector(spec, k)
+    model = build_detector(spec, num_labels(root))
     load_weights(model, Path(run) / "model.safetensors")
     return model
 
@@ -1207,8 +1214,8 @@ def main(scale: str | None = None, **overrides) -> dict[str, Any]:
     for name, spec in cfg["runs"].items():
         out["detectors"][name] = run_unit(out_dir / name, lambda d, r, spec=spec: run_detector(spec, root, seed, d, r), resume)
     if cfg["segmenter"] is not None:
-        k = len(CocoDetectionSet(*coco_paths(root, "val"), masks=False).categories) + 1
-        out["segmenter"] = run_unit(out_dir / "segmenter", lambda d, r: run_segmenter(cfg["segmenter"], root, k, seed, d, r), resume)
+        out["segmenter"] = run_unit(out_dir / "segmenter",
+                                    lambda d, r: run_segmenter(cfg["segmenter"], root, num_labels(root), seed, d, r), resume)
     if cfg["distill"] is not None:
         kd = cfg["distill"]
         out["distill"] = run_unit(out_dir / f"{kd['student']}_kd", lambda d, r: run_detector(
