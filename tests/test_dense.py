@@ -232,6 +232,22 @@ def test_semantic_set(tiny, tmp_path):
     raises(FileNotFoundError, dd.SemanticSegSet, tmp_path / "im", tmp_path / "sem", match=str(tmp_path / "sem" / "x.png"))
 
 
+def test_relabelled_set_merges_classes_and_refuses_uncovered_values(tiny):
+    ds = dd.SemanticSegSet(tiny / "images" / "val", tiny / "semantic" / "val")
+    coarse = [0] + [1] * 10 + [2] * 10
+    rel = dd.RelabelledSet(ds, coarse)
+    img, m = rel[1]
+    orig = ds[1][1]
+    want = torch.where(orig == 0, 0, torch.where(orig <= 10, 1, 2))       # digits 1-10 -> 1, clothing 11-20 -> 2
+    assert torch.equal(img, ds[1][0]) and torch.equal(m, want) and len(rel) == len(ds)
+    with_ignore = dd.RelabelledSet([(img, torch.tensor([[0, 255], [3, 12]]))], coarse)[0][1]
+    assert with_ignore.tolist() == [[0, 255], [1, 2]]
+    raises(ValueError, dd.RelabelledSet([(img, torch.tensor([[0, 21]]))], coarse).__getitem__, 0,
+           match="label values [21] that label_map (length 21)")
+    raises(ValueError, dd.RelabelledSet, ds, [0, 1, 300], match="label_map must list")
+    raises(ValueError, dd.RelabelledSet, ds, [], match="label_map must list")
+
+
 # -- hostile inputs to the loader ----------------------------------------------------------------------------------
 def _hostile(tiny, tmp_path, edit):
     d = _json(tiny)

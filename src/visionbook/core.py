@@ -422,7 +422,7 @@ def start_run(chapter: str, scale: str | None, overrides: Mapping[str, Any],
     run options are `scale`, `data`, `out_dir` (the `run_dir`), `resume`, `smoke`. Unknown overrides fail."""
     scale = setting("scale", scale)
     cfg = dict(experiment_config(scale))
-    check_overrides(overrides, [*(k for k in cfg if k != "scale"), *RUN_OPTIONS], chapter)   # the tier is `scale=`
+    check_overrides(overrides, list(dict.fromkeys([*(k for k in cfg if k != "scale"), *RUN_OPTIONS])), chapter)   # the tier is `scale=`
     over = dict(overrides)
     opts = dict(scale=scale, data=over.pop("data", None), resume=bool(over.pop("resume", False)),
                 smoke=bool(over.pop("smoke", smoke_requested())))

@@ -47,9 +47,9 @@ __all__ = ['DENSE_CAT_IDS', 'DENSE_CATEGORIES', 'AREA_SMALL', 'AREA_LARGE', 'MIN
            'detection_transforms', 'collate_detection', 'detector_transforms', 'SemanticSegSet', 'coco_map',
            'detections_to_coco', 'segmentation_miou', 'draw_boxes', 'show_detections', 'show_segmentation', 'TimmFPN',
            'retinanet', 'fcos', 'faster_rcnn', 'SemanticFPN', 'DetectionTask', 'SegmentationTask', 'coco_paths',
-           'subset_coco', 'first_n', 'num_labels', 'detection_loaders', 'segmentation_loaders', 'levels_by_stride',
-           'fpn_mse', 'DetectionDistillTask', 'warmup_factor', 'build_detector', 'run_detector', 'trained_detector',
-           'run_segmenter', 'experiment_config', 'dense_root', 'main']
+           'subset_coco', 'first_n', 'num_labels', 'detection_loaders', 'RelabelledSet', 'segmentation_loaders',
+           'levels_by_stride', 'fpn_mse', 'DetectionDistillTask', 'warmup_factor', 'build_detector', 'run_detector',
+           'trained_detector', 'run_segmenter', 'experiment_config', 'dense_root', 'main']
 
 # %% ../../nbs/05_dense.ipynb #dense006
 DENSE_CAT_IDS = (1, 2, 3, 5, 7, 8, 9, 11, 13, 14, 16, 17, 19, 20, 22, 23, 25, 27, 28, 31)
@@ -990,12 +990,39 @@ def detection_loaders(root: Path, batch: int, seed: int, *, n_train: int | None 
             gt, sets["val"].cat_ids)
 
 
+class RelabelledSet(Dataset):
+    """The items (image, mask) of a segmentation set with every mask value v replaced by `label_map[v]` (e.g. merging
+    classes into coarser ones); 255, the ignore value, stays 255. A value the map does not cover raises, naming it."""
+
+    def __init__(self, ds: Dataset, label_map: Sequence[int]):
+        if not (0 < len(label_map) <= 255 and all(isinstance(v, int) and (0 <= v < 255 or v == 255) for v in label_map)):
+            raise ValueError(f"label_map must list 1-255 ints in 0..254 (or 255 = ignore), got {list(label_map)[:8]}...")
+        self.ds, self.n = ds, len(label_map)
+        self.lut = torch.full((256,), -1, dtype=torch.int64)
+        self.lut[:self.n] = torch.tensor(list(label_map))
+        self.lut[255] = 255
+
+    def __len__(self) -> int:
+        return len(self.ds)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        img, mask = self.ds[i]
+        out = self.lut[mask.clamp(0, 255)]
+        if bool((out < 0).any()) or bool((mask > 255).any()):
+            bad = sorted({int(v) for v in mask[(out < 0) | (mask > 255)].unique()})
+            raise ValueError(f"item {i} has label values {bad} that label_map (length {self.n}) does not cover.")
+        return img, out
+
+
 def segmentation_loaders(root: Path, spec: Mapping[str, Any], seed: int, val_batch: int = 16):
     """(train, valid) loaders of the semantic PNGs under `root/semantic/<split>`, images and label maps resized to
-    `spec['img']` square (nearest for labels), the first `spec['n_train']` / `spec['n_eval']` images when given."""
+    `spec['img']` square (nearest for labels), the first `spec['n_train']` / `spec['n_eval']` images when given, and
+    with `spec['label_map']` (optional) the labels merged through `RelabelledSet`."""
     img = spec["img"]
     tf = {s: v2.Compose([v2.RandomHorizontalFlip(0.5)] * (s == "train") + [v2.Resize((img, img))]) for s in ("train", "val")}
     sets = {s: SemanticSegSet(root / "images" / s, root / "semantic" / s, tf[s]) for s in ("train", "val")}
+    if spec.get("label_map") is not None:
+        sets = {s: RelabelledSet(d, spec["label_map"]) for s, d in sets.items()}
     return (DatasetLoader(first_n(sets["train"], spec.get("n_train")), spec["batch"], seed=seed),
             DatasetLoader(first_n(sets["val"], spec.get("n_eval")), val_batch, shuffle=False))
 
