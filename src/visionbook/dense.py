@@ -48,8 +48,8 @@ __all__ = ['DENSE_CAT_IDS', 'DENSE_CATEGORIES', 'AREA_SMALL', 'AREA_LARGE', 'MIN
            'detections_to_coco', 'segmentation_miou', 'draw_boxes', 'show_detections', 'show_segmentation', 'TimmFPN',
            'retinanet', 'fcos', 'faster_rcnn', 'SemanticFPN', 'DetectionTask', 'SegmentationTask', 'coco_paths',
            'subset_coco', 'first_n', 'num_labels', 'detection_loaders', 'RelabelledSet', 'segmentation_loaders',
-           'levels_by_stride', 'fpn_mse', 'DetectionDistillTask', 'warmup_factor', 'build_detector', 'run_detector',
-           'trained_detector', 'run_segmenter', 'experiment_config', 'dense_root', 'main']
+           'levels_by_stride', 'fpn_mse', 'DetectionDistillTask', 'warmup_factor', 'build_detector', 'fit_spec',
+           'run_detector', 'trained_detector', 'run_segmenter', 'experiment_config', 'dense_root', 'main']
 
 # %% ../../nbs/05_dense.ipynb #dense006
 DENSE_CAT_IDS = (1, 2, 3, 5, 7, 8, 9, 11, 13, 14, 16, 17, 19, 20, 22, 23, 25, 27, 28, 31)
@@ -1117,11 +1117,15 @@ def build_detector(spec: Mapping[str, Any], num_classes: int) -> nn.Module:
                                    **kw, **dict(spec.get("options", {})))
 
 
-def _fit(task: Task, train, valid, spec: Mapping[str, Any], seed: int, out_dir: Path | None, resume: bool) -> dict:
-    "Fit `task` for `spec['epochs']` (AdamW, warm-up + cosine, clipping at 10); the last evaluation, history and seconds."
+def fit_spec(task: Task, train, valid, spec: Mapping[str, Any], seed: int, out_dir: Path | None = None,
+             resume: bool = False, opt: Callable | None = None) -> dict:
+    """Fit `task` for `spec['epochs']` through the Learner (AdamW at `spec['lr']`, `spec['weight_decay']` (0.05), or the
+    factory `opt`; linear warm-up over `spec['warmup']` (20) steps then cosine; gradient clipping at 10), validating
+    at the end. Returns the last evaluation, the training-loss curve, the steps and the seconds it took."""
     t0 = time.perf_counter()
-    learn = Learner(task, train, valid, adamw(lr=spec["lr"], weight_decay=spec.get("weight_decay", 0.05)),
-                    cosine(warmup=spec.get("warmup", 20)), [Metrics(every=5), GradClip(10.0)], seed=seed, out_dir=out_dir)
+    opt = opt if opt is not None else adamw(lr=spec["lr"], weight_decay=spec.get("weight_decay", 0.05))
+    learn = Learner(task, train, valid, opt, cosine(warmup=spec.get("warmup", 20)), [Metrics(every=5), GradClip(10.0)],
+                    seed=seed, out_dir=out_dir)
     learn.fit(spec["epochs"], resume=resume, valid_every=spec["epochs"])
     res = learn.last_eval or learn.evaluate()
     h = learn.history()
@@ -1144,7 +1148,7 @@ def run_detector(spec: Mapping[str, Any], root: Path, seed: int, out_dir: Path |
     else:
         task = DetectionDistillTask(model, teacher, gt=gt, cat_ids=cat_ids, weight=spec["kd_weight"],
                                     kd_schedule=warmup_factor(0.2))
-    out = _fit(task, train, valid, spec, seed, out_dir, resume)
+    out = fit_spec(task, train, valid, spec, seed, out_dir, resume)
     if out_dir is not None:
         save_weights(model, Path(out_dir) / "model.safetensors")
     return dict(out, params=sum(p.numel() for p in model.parameters()))
@@ -1164,7 +1168,7 @@ def run_segmenter(spec: Mapping[str, Any], root: Path, num_classes: int, seed: i
     torch.manual_seed(seed)
     model = SemanticFPN(num_classes, spec["backbone"], spec["fpn_channels"])
     task = SegmentationTask(model, num_classes)
-    out = _fit(task, train, valid, spec, seed, out_dir, resume)
+    out = fit_spec(task, train, valid, spec, seed, out_dir, resume)
     if out_dir is not None:
         save_weights(model, Path(out_dir) / "model.safetensors")
     return dict(out, per_class=task.per_class, params=sum(p.numel() for p in model.parameters()))

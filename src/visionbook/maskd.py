@@ -15,12 +15,11 @@ from einops import rearrange
 
 from .core import check_tensor, get_device, run_unit, start_run, tier_config, write_run_results
 from .dense import (DetectionDistillTask, DetectionTask, SegmentationTask, SemanticFPN, TimmFPN,
-                              build_detector, detection_loaders, dense_root, levels_by_stride, num_labels,
+                              build_detector, detection_loaders, dense_root, fit_spec, levels_by_stride, num_labels,
                               run_detector, run_segmenter, segmentation_loaders, segmentation_miou,
                               trained_detector, warmup_factor)
 from .dist import DistillationTask
-from .learner import (GradClip, Learner, Metrics, Task, adam, adamw, cosine, freeze, load_weights,
-                                save_weights)
+from .learner import Task, adam, freeze, load_weights, save_weights
 from .measure import compare_times
 
 # %% auto #0
@@ -175,9 +174,12 @@ class ReceptiveTokens(nn.Module):
             return token_weights(self._f32(feat), self.conv.weight, self.conv.bias, self.fc.weight, self.fc.bias)
 
     def forward(self, feat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        "Stage 1: (masked feature (B, C, H, W) in feat's dtype, Dice diversity, masks, weights) of feat (B, C, H, W)."
+        """Stage 1: (masked feature (B, C, H, W) in feat's dtype, Dice diversity, masks, weights) of feat (B, C, H, W).
+        With a single token there is no pair of masks to keep apart and the Dice term is 0 (the official formula
+        would divide 0 by 0)."""
         masks, weights = self.masks(feat), self.weights(feat)
-        return masked_feature(self._f32(feat), masks, weights).to(feat.dtype), dice_diversity(masks), masks, weights
+        dice = dice_diversity(masks) if self.num_tokens > 1 else masks.new_zeros(())
+        return masked_feature(self._f32(feat), masks, weights).to(feat.dtype), dice, masks, weights
 
     def extra_repr(self) -> str:
         return f"channels={self.channels}, num_tokens={self.num_tokens}, weight_mask={self.weight_mask}"
@@ -449,26 +451,12 @@ def parse_method(name: str) -> dict[str, Any]:
     raise ValueError(f"unknown method {name!r}: expected 'none', 'fitnet', 'maskd<M>' or 'maskd<M>_nodice' (e.g. 'maskd8').")
 
 
-def _fit_spec(task: Task, train, valid, spec: Mapping[str, Any], seed: int, out_dir: Path | None, resume: bool,
-              opt=None) -> dict[str, Any]:
-    "Fit `task` for `spec['epochs']` (AdamW, or `opt`; warm-up + cosine; clipping at 10): last evaluation, loss curve, seconds."
-    t0 = time.perf_counter()
-    opt = opt or adamw(lr=spec["lr"], weight_decay=spec.get("weight_decay", 0.05))
-    learn = Learner(task, train, valid, opt, cosine(warmup=spec.get("warmup", 0)), [Metrics(every=5), GradClip(10.0)],
-                    seed=seed, out_dir=out_dir)
-    learn.fit(spec["epochs"], resume=resume, valid_every=spec["epochs"])
-    h = learn.history()
-    curve = h[h.phase == "train"][["step", "loss"]].dropna() if "loss" in h else h.iloc[:0].assign(step=0, loss=0.0)
-    return dict(metrics=learn.last_eval or learn.evaluate(), seconds=time.perf_counter() - t0, steps=learn.step,
-                curve=dict(step=curve.step.astype(int).tolist(), loss=curve.loss.round(5).tolist()))
-
-
 def learn_tokens(task: TokenLearningTask, train, valid, spec: Mapping[str, Any], seed: int, out_dir: Path | None = None,
                  resume: bool = False) -> dict[str, Any]:
     """Stage 1 through the Learner: Adam (L2 weight decay, as the official configs) at `spec['lr']`,
     `spec['weight_decay']`, cosine, for `spec['epochs']`. Writes `tokens.safetensors`; returns the masked
     teacher's metrics, per-level `token_statistics`, whether any level collapsed, the curve and seconds."""
-    out = _fit_spec(task, train, valid, dict(spec, warmup=0), seed, out_dir, resume,
+    out = fit_spec(task, train, valid, dict(spec, warmup=0), seed, out_dir, resume,
                     opt=adam(lr=spec["lr"], weight_decay=spec["weight_decay"]))
     task.remove_hook()
     if out_dir is not None:
@@ -514,7 +502,7 @@ def seg_student(method: str, spec: Mapping[str, Any], root: Path, num_classes: i
         else:
             kd = logit_mse
         task = SegmentationDistillTask(student, teacher, kd, num_classes, alpha_kd=kd_weight, kd_schedule=warmup_factor(0.2))
-    out = _fit_spec(task, train, valid, spec, seed, out_dir, resume)
+    out = fit_spec(task, train, valid, spec, seed, out_dir, resume)
     return dict(out, params=sum(p.numel() for p in student.parameters()))
 
 # %% ../../nbs/14_maskd.ipynb #maskd032
@@ -546,7 +534,7 @@ def det_student(method: str, spec: Mapping[str, Any], root: Path, seed: int, tea
             load_weights(maskd.tokens, tokens)
         task = MasKDDetectionTask(student, teacher, maskd, gt=gt, cat_ids=cat_ids, weight=kd_weight,
                                   kd_schedule=warmup_factor(0.2), feature="maskd" if maskd is not None else "mse")
-    out = _fit_spec(task, train, valid, spec, seed, out_dir, resume)
+    out = fit_spec(task, train, valid, spec, seed, out_dir, resume)
     return dict(out, params=sum(p.numel() for p in student.parameters()))
 
 # %% ../../nbs/14_maskd.ipynb #maskd033
