@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import math
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 import torch.nn as nn
@@ -26,7 +24,7 @@ from .measure import compare_times
 
 # %% auto #0
 __all__ = ['METHODS', 'SMOKE', 'roi_levels', 'torchvision_roi_levels', 'class_max_objectness', 'Proposals',
-           'proposals_with_origins', 'roi_pool_levels', 'SampledRoIs', 'AssistantHead', 'HEADTask', 'gather_origins',
+           'proposals_with_origins', 'SampledRoIs', 'roi_pool_levels', 'AssistantHead', 'gather_origins', 'HEADTask',
            'linear_cka', 'fpn_similarity', 'run_student', 'experiment_config', 'run_experiment', 'main',
            'gpu_benchmark']
 
@@ -114,6 +112,16 @@ def proposals_with_origins(objectness: torch.Tensor, deltas: torch.Tensor, ancho
     return out
 
 # %% ../../nbs/15_head.ipynb #head012
+@dataclass
+class SampledRoIs:
+    """The RoIs the assistant (and the teacher) see, per image: `rois` (R_i, 4), `origins` (R_i, 4) (level, y, x,
+    anchor; -1s for ground-truth rows), `labels` (R_i,) 0 = background, `targets` (R_i, 4) box-regression targets."""
+    rois: list[torch.Tensor]
+    origins: list[torch.Tensor]
+    labels: list[torch.Tensor]
+    targets: list[torch.Tensor]
+
+
 def roi_pool_levels(features: Sequence[torch.Tensor], rois: Sequence[torch.Tensor], strides: Sequence[int],
                     output_size: int = 7, finest_scale: float = 56) -> torch.Tensor:
     """RoIAlign (aligned, adaptive sampling: mmcv's defaults) of each RoI from the map `roi_levels` picks.
@@ -132,16 +140,6 @@ def roi_pool_levels(features: Sequence[torch.Tensor], rois: Sequence[torch.Tenso
     return out
 
 # %% ../../nbs/15_head.ipynb #head015
-@dataclass
-class SampledRoIs:
-    """The RoIs the assistant (and the teacher) see, per image: `rois` (R_i, 4), `origins` (R_i, 4) (level, y, x,
-    anchor; -1s for ground-truth rows), `labels` (R_i,) 0 = background, `targets` (R_i, 4) box-regression targets."""
-    rois: list[torch.Tensor]
-    origins: list[torch.Tensor]
-    labels: list[torch.Tensor]
-    targets: list[torch.Tensor]
-
-
 class AssistantHead(nn.Module):
     """HEAD's assistant: a Faster R-CNN box head (RoIAlign 7x7 from the student's P3-P6 by mmdet's level rule, two
     FC layers `fc6`, `fc7` of `hidden` with ReLU, `cls_score` over K + 1 classes, class-specific `bbox_pred`) on the
@@ -214,17 +212,22 @@ class AssistantHead(nn.Module):
         return dict(assist_cls=ce, assist_reg=l1)
 
 # %% ../../nbs/15_head.ipynb #head018
-class HEADTask(DetectionTask):
-    """Train a RetinaNet `student` with HEAD: its own focal + box losses, an assistant Faster R-CNN head on its neck
-    trained on its own proposals, and (with a frozen Faster R-CNN `teacher`) AKD and CKD.
+def gather_origins(maps: Sequence[torch.Tensor], rows: torch.Tensor) -> torch.Tensor:
+    """The feature vectors at given places of per-level maps: maps L x (N, C, H_l, W_l); rows (R, 5) int64 (image,
+    level, y, x, anchor) -> (R, C), in the order of `rows` (the anchor index is not used: one vector per place)."""
+    check_tensor(rows, "rows", shape=(None, 5), dtype="int")
+    out = maps[0].new_zeros(len(rows), maps[0].shape[1])
+    for lvl, f in enumerate(maps):
+        sel = torch.nonzero(rows[:, 1] == lvl).squeeze(1)
+        if len(sel):
+            out[sel] = f[rows[sel, 0], :, rows[sel, 2], rows[sel, 3]]
+    return out
 
-    `mode`: "assist" (the assistant only, TF-HEAD's core; no teacher needed), "akd" (+ MSE between the assistant's
-    fc6/fc7 and the teacher's, both pre-ReLU, on exactly the same sampled RoIs, each through a Linear adapter) or
-    "akd_ckd" (+ MSE between the student's classification-tower feature at each proposal's origin, mapped by one
-    Linear C -> hidden, and the teacher's fc7 of that RoI; ground-truth rows left out). Each KD term has weight
-    `kd_weight` (2.0 in the released configs) times min(step / `warmup_steps`, 1) of the Learner's step. The
-    assistant starts from the teacher's box head when there is a teacher. Validation and deployment use the plain
-    RetinaNet (`self.model`): the assistant, adapters and teacher are training-only."""
+# %% ../../nbs/15_head.ipynb #head020
+class HEADTask(DetectionTask):
+    """A RetinaNet `student` trained with HEAD (see the prose above): `mode` "assist" (no teacher), "akd" or
+    "akd_ckd" (a frozen torchvision Faster R-CNN `teacher`). KD weight `kd_weight` x min(step / `warmup_steps`, 1).
+    Validation and deployment use the plain RetinaNet `self.model`; assistant, adapters and teacher train only."""
 
     def __init__(self, student: RetinaNet, teacher: FasterRCNN | None = None, mode: str = "akd_ckd", *, gt=None, cat_ids=None,
                  kd_weight: float = 2.0, warmup_steps: int = 2000, proposal_cfg: Mapping[str, Any] | None = None,
@@ -300,19 +303,7 @@ class HEADTask(DetectionTask):
             loss = loss + w * kd
         return dict(loss=loss, **{k: v.detach() for k, v in losses.items()})
 
-
-def gather_origins(maps: Sequence[torch.Tensor], rows: torch.Tensor) -> torch.Tensor:
-    """The feature vectors at given places of per-level maps: maps L x (N, C, H_l, W_l); rows (R, 5) int64 (image,
-    level, y, x, anchor) -> (R, C), in the order of `rows` (the anchor index is not used: one vector per place)."""
-    check_tensor(rows, "rows", shape=(None, 5), dtype="int")
-    out = maps[0].new_zeros(len(rows), maps[0].shape[1])
-    for lvl, f in enumerate(maps):
-        sel = torch.nonzero(rows[:, 1] == lvl).squeeze(1)
-        if len(sel):
-            out[sel] = f[rows[sel, 0], :, rows[sel, 2], rows[sel, 3]]
-    return out
-
-# %% ../../nbs/15_head.ipynb #head021
+# %% ../../nbs/15_head.ipynb #head023
 def linear_cka(x: torch.Tensor, y: torch.Tensor) -> float:
     """Linear centred kernel alignment of two representations of the same n samples: x (n, p), y (n, q) -> [0, 1].
     ||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F) on column-centred x and y (Kornblith et al. 2019); 1 = the same up to a
@@ -342,7 +333,7 @@ def fpn_similarity(student: nn.Module, teacher: nn.Module, images: list[torch.Te
             out[f"stride {stride}"] = linear_cka(xs[keep], ys[keep])
     return out
 
-# %% ../../nbs/15_head.ipynb #head024
+# %% ../../nbs/15_head.ipynb #head026
 METHODS = ("none", "fitnet", "assist", "akd", "akd_ckd")
 "The students of the experiment: alone, FitNet on the FPN, the assistant only (TF-HEAD's core), + AKD, + AKD + CKD."
 
@@ -372,7 +363,7 @@ def run_student(method: str, spec: Mapping[str, Any], root: Path, seed: int, tea
         save_weights(student, Path(out_dir) / "model.safetensors")
     return dict(out, params=sum(p.numel() for p in student.parameters()))
 
-# %% ../../nbs/15_head.ipynb #head025
+# %% ../../nbs/15_head.ipynb #head027
 def experiment_config(scale: str) -> dict[str, Any]:
     """The settings of tier `scale` (ci | cpu | gpu | full): the single source the parameters cell and `main` read.
     `teacher`: the Faster R-CNN; `homo_teacher`: a RetinaNet of the teacher's depth, only to measure the semantic gap;
@@ -421,7 +412,7 @@ SMOKE = dict(data=dict(n_train=12, n_val=6, size=(64, 80), seed=0, max_objects=3
                        sampler_cfg=dict(batch_per_image=32, positive_fraction=0.25)))
 "What `smoke=True` puts over a tier's configuration: a few steps of every piece on a tiny set."
 
-# %% ../../nbs/15_head.ipynb #head026
+# %% ../../nbs/15_head.ipynb #head028
 def run_experiment(cfg: Mapping[str, Any], root: Path, out_dir: str | Path, resume: bool = False) -> dict[str, Any]:
     """The tier's runs on the COCO-format set at `root`, each a resumable piece under `out_dir`: the Faster R-CNN
     teacher (and the homogeneous RetinaNet teacher when the tier has one), every method x seed of the RetinaNet
@@ -457,7 +448,7 @@ def main(scale: str | None = None, **overrides) -> dict[str, Any]:
     write_run_results("head", cfg, opts, out)
     return out
 
-# %% ../../nbs/15_head.ipynb #head039
+# %% ../../nbs/15_head.ipynb #head041
 def gpu_benchmark(dry_run: bool = False, batch: int = 16, img: int = 800, classes: int = 80, iters: int = 10,
                   warmup: int = 3) -> dict[str, Any]:
     """What HEAD costs per training step over the plain RetinaNet-R18 student (FPN 256, bf16 autocast on CUDA, AdamW):

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -395,7 +394,7 @@ class MasKDDetectionTask(DetectionDistillTask):
             return dict(fitnet=torch.stack([F.mse_loss(a, b) for a, b in zip(s_list, t_list)]).sum())
         return dict(maskd=self.maskd(s_list, t_list, levels=list(self.pairs.values())))
 
-
+# %% ../../nbs/14_maskd.ipynb #maskd029
 class SegmentationDistillTask(DistillationTask):
     """DIST's `DistillationTask` for semantic segmentation: `kd_loss(z_s, z_t)` on the logits (B, K, H, W) (e.g.
     `MasKDLoss.for_segmentation`, or `logit_mse` for the FitNet-style baseline), pixel cross-entropy with
@@ -439,7 +438,7 @@ def logit_mse(z_s: torch.Tensor, z_t: torch.Tensor) -> torch.Tensor:
     "The FitNet-style baseline on logits: the mean squared error (MasKD's segmentation form with one all-ones mask, x2)."
     return F.mse_loss(z_s.float(), z_t.float())
 
-# %% ../../nbs/14_maskd.ipynb #maskd030
+# %% ../../nbs/14_maskd.ipynb #maskd032
 def parse_method(name: str) -> dict[str, Any]:
     """A method name of the experiments -> its settings: `none` (the student alone), `fitnet` (feature / logit MSE),
     `maskd<M>` (MasKD with M tokens learned with Dice) and `maskd<M>_nodice` (learned without the Dice term)."""
@@ -463,7 +462,7 @@ def learn_tokens(task: TokenLearningTask, train, valid, spec: Mapping[str, Any],
         save_weights(task.tokens, Path(out_dir) / "tokens.safetensors")
     return dict(out, stats=task.stats, collapsed=any(is_collapsed(s) for s in task.stats.values()))
 
-# %% ../../nbs/14_maskd.ipynb #maskd031
+# %% ../../nbs/14_maskd.ipynb #maskd033
 def _segmenter(spec: Mapping[str, Any], num_classes: int) -> SemanticFPN:
     return SemanticFPN(num_classes, spec["backbone"], spec["fpn_channels"])
 
@@ -505,7 +504,7 @@ def seg_student(method: str, spec: Mapping[str, Any], root: Path, num_classes: i
     out = fit_spec(task, train, valid, spec, seed, out_dir, resume)
     return dict(out, params=sum(p.numel() for p in student.parameters()))
 
-# %% ../../nbs/14_maskd.ipynb #maskd032
+# %% ../../nbs/14_maskd.ipynb #maskd034
 def det_tokens(teacher: nn.Module, root: Path, spec: Mapping[str, Any], num_tokens: int, dice: bool, seed: int,
                out_dir: Path | None = None, resume: bool = False) -> dict[str, Any]:
     "Stage 1 on a detector's FPN levels (all of them), `num_tokens` tokens and the weighting module per level."
@@ -537,7 +536,7 @@ def det_student(method: str, spec: Mapping[str, Any], root: Path, seed: int, tea
     out = fit_spec(task, train, valid, spec, seed, out_dir, resume)
     return dict(out, params=sum(p.numel() for p in student.parameters()))
 
-# %% ../../nbs/14_maskd.ipynb #maskd033
+# %% ../../nbs/14_maskd.ipynb #maskd035
 COARSE_LABELS = [0] + [1] * 10 + [2] * 10
 "The toy set's 21 semantic labels merged into 3: background, digit (labels 1-10), clothing (11-20)."
 
@@ -602,7 +601,7 @@ SMOKE = dict(data=dict(n_train=12, n_val=6, size=(64, 80), seed=0, max_objects=3
                       kd_weight=1.0, custom_mask_warmup=1, methods=("fitnet", "maskd2")))
 "What `smoke=True` puts over a tier's configuration: a few steps of every piece on a tiny set."
 
-# %% ../../nbs/14_maskd.ipynb #maskd034
+# %% ../../nbs/14_maskd.ipynb #maskd036
 def _token_sets(methods: Sequence[str]) -> list[tuple[int, bool]]:
     return sorted({(m["num_tokens"], m["dice"]) for m in map(parse_method, methods) if m["kind"] == "maskd"})
 
@@ -660,7 +659,7 @@ def main(scale: str | None = None, **overrides) -> dict[str, Any]:
     write_run_results("maskd", cfg, opts, out)
     return out
 
-# %% ../../nbs/14_maskd.ipynb #maskd049
+# %% ../../nbs/14_maskd.ipynb #maskd051
 def _literal_maskd(s: torch.Tensor, t: torch.Tensor, masks: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     "The loss as the official code writes it: both masked features materialised as (B, M, C, H, W), then squared."
     ms, mt = s.unsqueeze(1) * masks.unsqueeze(2), t.unsqueeze(1) * masks.unsqueeze(2)
