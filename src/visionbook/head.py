@@ -18,8 +18,8 @@ from torchvision.ops import batched_nms, box_iou, clip_boxes_to_image, roi_align
 
 from .core import check_tensor, get_device, run_unit, start_run, tier_config, write_run_results
 from .dense import (DetectionDistillTask, DetectionTask, build_detector, dense_root, detection_loaders,
-                              fit_spec, run_detector, trained_detector)
-from .learner import Progress, freeze, save_weights
+                              fit_spec, num_labels, run_detector, trained_detector)
+from .learner import Progress, freeze, load_weights, save_weights
 from .measure import compare_times
 
 # %% auto #0
@@ -391,12 +391,13 @@ def experiment_config(scale: str) -> dict[str, Any]:
                  student=dict(det, arch="retinanet", backbone="resnet18", fpn_channels=64, epochs=1, n_train=800, warmup=20),
                  head=dict(small_head, warmup_steps=50)),
         gpu=dict(seeds=(0, 1), data=dict(toy, n_train=20000, n_val=1000, size=(256, 384)),
-                 teacher=dict(det, img=320, batch=32, arch="faster_rcnn", backbone="resnet50", fpn_channels=256, epochs=12),
+                 teacher=dict(det, img=320, batch=32, arch="faster_rcnn", backbone="resnet50", fpn_channels=256, epochs=12,
+                              checkpoint=None),
                  homo_teacher=dict(det, img=320, batch=32, arch="retinanet", backbone="resnet50", fpn_channels=256, epochs=12),
                  student=dict(det, img=320, batch=32, arch="retinanet", backbone="resnet18", fpn_channels=256, epochs=12),
                  head=dict(paper_head, warmup_steps=500)),
         full=dict(seeds=(0,), data="coco",
-                  teacher=dict(coco, arch="faster_rcnn", backbone="resnet50", epochs=36),
+                  teacher=dict(coco, arch="faster_rcnn", backbone="resnet50", epochs=36, checkpoint=None),
                   homo_teacher=None,
                   student=dict(coco, arch="retinanet", backbone="resnet18", epochs=12),
                   head=paper_head))
@@ -415,14 +416,26 @@ SMOKE = dict(data=dict(n_train=12, n_val=6, size=(64, 80), seed=0, max_objects=3
 # %% ../../nbs/15_head.ipynb #head028
 def run_experiment(cfg: Mapping[str, Any], root: Path, out_dir: str | Path, resume: bool = False) -> dict[str, Any]:
     """The tier's runs on the COCO-format set at `root`, each a resumable piece under `out_dir`: the Faster R-CNN
-    teacher (and the homogeneous RetinaNet teacher when the tier has one), every method x seed of the RetinaNet
-    student, and the semantic gap (FPN CKA) between the plain student and each teacher on 8 validation images."""
+    teacher (trained here, or read from the weights file `cfg['teacher']['checkpoint']` when given), the homogeneous
+    RetinaNet teacher when the tier has one, every method x seed of the RetinaNet student, and the semantic gap (FPN
+    CKA) between the plain student and each teacher on 8 validation images."""
     out_dir = Path(out_dir)
-    res = dict(data=str(root), teacher=run_unit(out_dir / "teacher", lambda o, r: run_detector(cfg["teacher"], root, 0, o, r), resume),
-               homo_teacher=None, students={}, gap={})
+    ckpt = cfg["teacher"].get("checkpoint")
+    if ckpt is not None:                                     # a teacher trained elsewhere, as visionbook weights
+        if not Path(ckpt).is_file():
+            raise FileNotFoundError(f"teacher checkpoint {ckpt} (the teacher spec's 'checkpoint') does not exist.")
+        teacher_run = dict(checkpoint=str(ckpt))
+    else:
+        teacher_run = run_unit(out_dir / "teacher", lambda o, r: run_detector(cfg["teacher"], root, 0, o, r), resume)
+        ckpt = out_dir / "teacher" / "model.safetensors"
+    res = dict(data=str(root), teacher=teacher_run, homo_teacher=None, students={}, gap={})
     if cfg["homo_teacher"] is not None:
         res["homo_teacher"] = run_unit(out_dir / "homo_teacher", lambda o, r: run_detector(cfg["homo_teacher"], root, 0, o, r), resume)
-    teacher = lambda: freeze(trained_detector(cfg["teacher"], root, out_dir / "teacher"))
+
+    def teacher() -> FasterRCNN:
+        model = build_detector(cfg["teacher"], num_labels(root))
+        load_weights(model, ckpt)
+        return freeze(model)
     for m in cfg["methods"]:
         for seed in cfg["seeds"]:
             res["students"][f"{m}/{seed}"] = run_unit(out_dir / f"{m}_s{seed}", lambda o, r, m=m, seed=seed: run_student(
