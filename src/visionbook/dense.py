@@ -1121,7 +1121,8 @@ def fit_spec(task: Task, train, valid, spec: Mapping[str, Any], seed: int, out_d
              resume: bool = False, opt: Callable | None = None) -> dict:
     """Fit `task` for `spec['epochs']` through the Learner (AdamW at `spec['lr']`, `spec['weight_decay']` (0.05), or the
     factory `opt`; linear warm-up over `spec['warmup']` (20) steps then cosine; gradient clipping at 10), validating
-    at the end. Returns the last evaluation, the training-loss curve, the steps and the seconds it took."""
+    at the end. Returns the last evaluation, the training-loss curve, every other logged training term (`terms`:
+    {name: {step, value}}, e.g. a detector's loss parts), the steps and the seconds it took."""
     t0 = time.perf_counter()
     opt = opt if opt is not None else adamw(lr=spec["lr"], weight_decay=spec.get("weight_decay", 0.05))
     learn = Learner(task, train, valid, opt, cosine(warmup=spec.get("warmup", 20)), [Metrics(every=5), GradClip(10.0)],
@@ -1129,8 +1130,12 @@ def fit_spec(task: Task, train, valid, spec: Mapping[str, Any], seed: int, out_d
     learn.fit(spec["epochs"], resume=resume, valid_every=spec["epochs"])
     res = learn.last_eval or learn.evaluate()
     h = learn.history()
-    curve = h[h.phase == "train"][["step", "loss"]].dropna() if "loss" in h else h.iloc[:0].assign(step=0, loss=0.0)
-    return dict(metrics=res, seconds=time.perf_counter() - t0, steps=learn.step,
+    train = h[h.phase == "train"] if "phase" in h else h.iloc[:0]
+    curve = train[["step", "loss"]].dropna() if "loss" in train else h.iloc[:0].assign(step=0, loss=0.0)
+    skip = {"step", "epoch", "phase", "loss", "lr", "grad_norm"}
+    terms = {c: dict(step=train.step[train[c].notna()].astype(int).tolist(), value=train[c].dropna().round(5).tolist())
+             for c in train.columns if c not in skip and train[c].dtype.kind == "f" and train[c].notna().any()}
+    return dict(metrics=res, seconds=time.perf_counter() - t0, steps=learn.step, terms=terms,
                 curve=dict(step=curve.step.astype(int).tolist(), loss=curve.loss.round(5).tolist()))
 
 # %% ../../nbs/05_dense.ipynb #dense064
