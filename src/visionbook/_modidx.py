@@ -417,6 +417,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'visionbook.head.gpu_benchmark': ('head.html#gpu_benchmark', 'visionbook/head.py'),
                                  'visionbook.head.linear_cka': ('head.html#linear_cka', 'visionbook/head.py'),
                                  'visionbook.head.main': ('head.html#main', 'visionbook/head.py'),
+                                 'visionbook.head.parse_head_method': ('head.html#parse_head_method', 'visionbook/head.py'),
                                  'visionbook.head.proposals_with_origins': ('head.html#proposals_with_origins', 'visionbook/head.py'),
                                  'visionbook.head.roi_levels': ('head.html#roi_levels', 'visionbook/head.py'),
                                  'visionbook.head.roi_pool_levels': ('head.html#roi_pool_levels', 'visionbook/head.py'),

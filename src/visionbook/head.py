@@ -25,8 +25,8 @@ from .measure import compare_times
 # %% auto #0
 __all__ = ['METHODS', 'SMOKE', 'roi_levels', 'torchvision_roi_levels', 'class_max_objectness', 'Proposals',
            'proposals_with_origins', 'SampledRoIs', 'roi_pool_levels', 'AssistantHead', 'gather_origins', 'HEADTask',
-           'linear_cka', 'fpn_similarity', 'run_student', 'experiment_config', 'run_experiment', 'main',
-           'gpu_benchmark']
+           'linear_cka', 'fpn_similarity', 'parse_head_method', 'run_student', 'experiment_config', 'run_experiment',
+           'main', 'gpu_benchmark']
 
 # %% ../../nbs/15_head.ipynb #head006
 def roi_levels(boxes: torch.Tensor, num_levels: int = 4, finest_scale: float = 56) -> torch.LongTensor:
@@ -338,13 +338,29 @@ METHODS = ("none", "fitnet", "assist", "akd", "akd_ckd")
 "The students of the experiment: alone, FitNet on the FPN, the assistant only (TF-HEAD's core), + AKD, + AKD + CKD."
 
 
+def parse_head_method(name: str) -> tuple[str, float | None]:
+    """A method name -> (one of `METHODS`, KD weight or None): "akd_ckd@0.01" is HEAD with every KD weight 0.01
+    instead of the tier's `kd_weight`."""
+    base, sep, w = str(name).partition("@")
+    try:
+        weight = float(w) if sep else None
+    except ValueError:
+        weight = -1.0
+    if base not in METHODS or (weight is not None and not (weight >= 0 and math.isfinite(weight))):
+        raise ValueError(f"method must be one of {METHODS}, optionally with '@<KD weight>' (e.g. 'akd_ckd@0.01'), got {name!r}.")
+    if weight is not None and base not in ("akd", "akd_ckd"):
+        raise ValueError(f"only akd and akd_ckd take a KD weight, got {name!r}.")
+    return base, weight
+
+
 def run_student(method: str, spec: Mapping[str, Any], root: Path, seed: int, teacher: FasterRCNN | None,
                 head_cfg: Mapping[str, Any], out_dir: Path | None = None, resume: bool = False) -> dict[str, Any]:
-    """Train the RetinaNet student of `spec` with `method` (a `METHODS` name) on the COCO set at `root`. `head_cfg`:
+    """Train the RetinaNet student of `spec` with `method` (`parse_head_method`) on the COCO set at `root`. `head_cfg`:
     `kd_weight`, `warmup_steps`, `proposal_cfg`, `sampler_cfg` of `HEADTask`, and `fitnet_weight` for FitNet's FPN
     MSE (the dense chapter's `DetectionDistillTask`, its weight warmed up over the same steps)."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    method, weight = parse_head_method(method)
+    if weight is not None:
+        head_cfg = dict(head_cfg, kd_weight=weight)
     train, valid, gt, cat_ids = detection_loaders(root, spec["batch"], seed, n_train=spec.get("n_train"), n_eval=spec.get("n_eval"))
     torch.manual_seed(seed)
     student = build_detector(spec, len(cat_ids) + 1)
@@ -384,7 +400,7 @@ def experiment_config(scale: str) -> dict[str, Any]:
                 homo_teacher=None,
                 student=dict(det, arch="retinanet", backbone="resnet18", fpn_channels=64, epochs=1, n_train=24, n_eval=20),
                 head=dict(small_head, warmup_steps=2)),
-        cpu=dict(seeds=(0, 1),
+        cpu=dict(seeds=(0, 1), methods=(*METHODS, "akd@0.01", "akd_ckd@0.01"),
                  teacher=dict(det, arch="faster_rcnn", backbone="resnet50", fpn_channels=64, options=small_rcnn, epochs=2,
                               n_train=1000, warmup=20),
                  homo_teacher=dict(det, arch="retinanet", backbone="resnet50", fpn_channels=64, epochs=1, n_train=1000, warmup=20),
@@ -439,7 +455,8 @@ def run_experiment(cfg: Mapping[str, Any], root: Path, out_dir: str | Path, resu
     for m in cfg["methods"]:
         for seed in cfg["seeds"]:
             res["students"][f"{m}/{seed}"] = run_unit(out_dir / f"{m}_s{seed}", lambda o, r, m=m, seed=seed: run_student(
-                m, cfg["student"], root, seed, teacher() if m in ("fitnet", "akd", "akd_ckd") else None, cfg["head"], o, r), resume)
+                m, cfg["student"], root, seed, teacher() if parse_head_method(m)[0] in ("fitnet", "akd", "akd_ckd") else None,
+                cfg["head"], o, r), resume)
     base = out_dir / f"none_s{cfg['seeds'][0]}" / "model.safetensors"
     if base.is_file():
         student = trained_detector(cfg["student"], root, base.parent)
