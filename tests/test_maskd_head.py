@@ -107,3 +107,15 @@ def test_head_teacher_from_a_weights_file(tmp_path):
     out = hd.main("ci", smoke=True, out_dir=tmp_path / "b", methods=("akd",), teacher=dict(spec, checkpoint=str(tmp_path / "t.safetensors")))
     assert out["teacher"] == dict(checkpoint=str(tmp_path / "t.safetensors")) and not (tmp_path / "b" / "teacher").exists()
     assert set(out["students"]) == {"akd/0"}
+
+
+@pytest.mark.parametrize("name, want", [("akd_ckd@0.01", ("akd_ckd", 0.01)), ("akd@2", ("akd", 2.0)), ("none", ("none", None))])
+def test_parse_head_method(name, want):
+    assert hd.parse_head_method(name) == want
+
+
+@pytest.mark.parametrize("bad, msg", [("akd@x", "optionally with '@<KD weight>'"), ("akd@-1", "optionally with"),
+                                      ("akd@nan", "optionally with"), ("assist@0.1", "only akd and akd_ckd take a KD weight"),
+                                      ("head", "optionally with")])
+def test_parse_head_method_refuses(bad, msg):
+    raises(ValueError, hd.parse_head_method, bad, match=msg)

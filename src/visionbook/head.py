@@ -478,7 +478,7 @@ def main(scale: str | None = None, **overrides) -> dict[str, Any]:
     write_run_results("head", cfg, opts, out)
     return out
 
-# %% ../../nbs/15_head.ipynb #head041
+# %% ../../nbs/15_head.ipynb #head043
 def gpu_benchmark(dry_run: bool = False, batch: int = 16, img: int = 800, classes: int = 80, iters: int = 10,
                   warmup: int = 3) -> dict[str, Any]:
     """What HEAD costs per training step over the plain RetinaNet-R18 student (FPN 256, bf16 autocast on CUDA, AdamW):
