@@ -3,7 +3,9 @@
 # %% ../../nbs/14_maskd.ipynb #maskd004
 from __future__ import annotations
 
+import json
 import math
+import os
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -22,11 +24,11 @@ from .learner import Task, adam, freeze, load_weights, save_weights
 from .measure import compare_times
 
 # %% auto #0
-__all__ = ['COARSE_LABELS', 'SMOKE', 'receptive_masks', 'token_weights', 'masked_feature', 'dice_diversity', 'maskd_loss',
-           'ReceptiveTokens', 'MasKDLoss', 'token_statistics', 'is_collapsed', 'TokenLearningTask',
+__all__ = ['COARSE_LABELS', 'COARSE_NAMES', 'SMOKE', 'receptive_masks', 'token_weights', 'masked_feature', 'dice_diversity',
+           'maskd_loss', 'ReceptiveTokens', 'MasKDLoss', 'token_statistics', 'is_collapsed', 'TokenLearningTask',
            'MasKDDetectionTask', 'SegmentationDistillTask', 'logit_mse', 'parse_method', 'learn_tokens',
-           'trained_segmenter', 'seg_tokens', 'seg_student', 'det_tokens', 'det_student', 'seg_classes',
-           'experiment_config', 'run_experiment', 'main', 'gpu_benchmark']
+           'trained_segmenter', 'seg_tokens', 'seg_student', 'det_tokens', 'det_student', 'relabelled_coco', 'det_data',
+           'seg_classes', 'experiment_config', 'run_experiment', 'main', 'gpu_benchmark']
 
 # %% ../../nbs/14_maskd.ipynb #maskd006
 def _same_kind(a: torch.Tensor, b: torch.Tensor, na: str, nb: str) -> None:
@@ -539,6 +541,49 @@ def det_student(method: str, spec: Mapping[str, Any], root: Path, seed: int, tea
 # %% ../../nbs/14_maskd.ipynb #maskd035
 COARSE_LABELS = [0] + [1] * 10 + [2] * 10
 "The toy set's 21 semantic labels merged into 3: background, digit (labels 1-10), clothing (11-20)."
+COARSE_NAMES = ("digit", "clothing")
+"The names of `COARSE_LABELS`' merged categories 1 and 2."
+
+
+def relabelled_coco(root: str | Path, out: str | Path, label_map: Sequence[int], names: Sequence[str]) -> Path:
+    """A copy of the COCO-format set at `root` (`coco_paths`) under `out`, in the toy layout, with its categories
+    merged: the k-th category of the JSON's `categories` (1-based, the numbering of the semantic PNGs) becomes
+    category id `label_map[k]`, named `names[label_map[k] - 1]`; `label_map[0]` (background) must be 0. The image
+    folders are symlinked, never copied; each annotation JSON is written atomically; `root` is not modified. Returns `out`."""
+    root, out = Path(root), Path(out)
+    if out.resolve() == root.resolve():
+        raise ValueError(f"relabelled_coco writes a copy: `out` must not be `root` ({root}).")
+    for split in ("train", "val"):
+        images, ann = coco_paths(root, split)
+        coco = json.loads(ann.read_text())
+        cats = coco.get("categories", [])
+        if len(label_map) != len(cats) + 1 or label_map[0] != 0 or not all(
+                isinstance(v, int) and 1 <= v <= len(names) for v in label_map[1:]):
+            raise ValueError(f"{ann}: label_map must have {len(cats) + 1} entries (background 0, then one category "
+                             f"in 1..{len(names)} per category of the file), got {list(label_map)}.")
+        new_id = {c["id"]: label_map[k] for k, c in enumerate(cats, 1)}
+        coco = dict(coco, categories=[dict(id=i, name=n) for i, n in enumerate(names, 1)],
+                    annotations=[dict(a, category_id=new_id[a["category_id"]]) for a in coco.get("annotations", [])])
+        link = out / "images" / split
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink() or link.exists():
+            if link.resolve() != images.resolve():
+                raise FileExistsError(f"{link} exists and is not a link to {images}; choose another `out`.")
+        else:
+            link.symlink_to(images.resolve(), target_is_directory=True)
+        dst = out / "annotations" / f"instances_{split}.json"
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_suffix(f".partial-{os.getpid()}")
+        tmp.write_text(json.dumps(coco, separators=(",", ":")))
+        os.replace(tmp, dst)
+    return out
+
+
+def det_data(det: Mapping[str, Any], root: Path, out_dir: Path) -> Path:
+    "The detection set of a tier's `det` settings: `root`, or with `det['label_map']` its `relabelled_coco` under `out_dir/det/data`."
+    if det.get("label_map") is None:
+        return Path(root)
+    return relabelled_coco(root, Path(out_dir) / "det" / "data", det["label_map"], det["names"])
 
 
 def seg_classes(spec: Mapping[str, Any], root: Path) -> int:
@@ -553,6 +598,7 @@ def experiment_config(scale: str) -> dict[str, Any]:
     seg_t = dict(backbone="resnet34", fpn_channels=64, img=96, batch=8, lr=2e-3, warmup=5, label_map=COARSE_LABELS)
     seg_s = dict(backbone="resnet18", fpn_channels=32, img=96, batch=8, lr=2e-3, warmup=5, label_map=COARSE_LABELS)
     det = dict(img=128, batch=4, lr=1e-3, warmup=5, weight_decay=0.05, arch="retinanet")
+    coarse = dict(label_map=COARSE_LABELS, names=COARSE_NAMES)          # detection on the toy set: digit vs clothing
     return tier_config(
         scale, common=dict(data=toy),
         ci=dict(seeds=(0,),
@@ -564,13 +610,17 @@ def experiment_config(scale: str) -> dict[str, Any]:
                          student=dict(det, backbone="resnet18", fpn_channels=32, epochs=1, n_train=24, n_eval=20),
                          tokens=dict(det, backbone="resnet34", fpn_channels=64, lr=1e-2, weight_decay=1e-3, epochs=1,
                                      n_train=24, n_eval=20),
-                         kd_weight=1.0, custom_mask_warmup=3, methods=("maskd6",))),
+                         kd_weight=1.0, custom_mask_warmup=3, methods=("maskd6",), **coarse)),
         cpu=dict(seeds=(0, 1, 2),
                  seg=dict(teacher=dict(seg_t, epochs=3, n_train=1000, warmup=20),
                           student=dict(seg_s, epochs=1, n_train=1000, warmup=20),
                           tokens=dict(seg_t, lr=0.1, weight_decay=1e-3, epochs=1, n_train=400),
                           kd_weight=1.0, methods=("none", "fitnet", "maskd1", "maskd8", "maskd8_nodice")),
-                 det=None),
+                 det=dict(teacher=dict(det, backbone="resnet34", fpn_channels=64, epochs=2, n_train=2000, warmup=20),
+                          student=dict(det, backbone="resnet18", fpn_channels=32, epochs=2, n_train=1000, warmup=20),
+                          tokens=dict(det, backbone="resnet34", fpn_channels=64, lr=1e-2, weight_decay=1e-3, epochs=1,
+                                      n_train=400),
+                          kd_weight=1.0, custom_mask_warmup=50, methods=("none", "fitnet", "maskd6"), **coarse)),
         gpu=dict(seeds=(0, 1),
                  data=dict(toy, n_train=20000, n_val=1000, size=(256, 384)),
                  seg=dict(teacher=dict(seg_t, img=256, fpn_channels=128, batch=32, epochs=12, warmup=100),
@@ -581,7 +631,8 @@ def experiment_config(scale: str) -> dict[str, Any]:
                           student=dict(det, img=320, batch=32, backbone="resnet18", fpn_channels=256, epochs=12),
                           tokens=dict(det, img=320, batch=32, backbone="resnet50", fpn_channels=256, lr=1e-2,
                                       weight_decay=1e-3, epochs=1),
-                          kd_weight=7.0, custom_mask_warmup=600, methods=("none", "fitnet", "maskd6", "maskd6_nodice"))),
+                          kd_weight=7.0, custom_mask_warmup=600, methods=("none", "fitnet", "maskd6", "maskd6_nodice"),
+                          **coarse)),
         full=dict(seeds=(0,), data="coco",
                   seg=dict(data="cityscapes", num_classes=19,      # 40k iterations of 16 crops, about 215 epochs
                            teacher=dict(seg_t, backbone="resnet101", fpn_channels=256, img=(512, 1024), batch=16, lr=1e-4,
@@ -606,7 +657,8 @@ SMOKE = dict(data=dict(n_train=12, n_val=6, size=(64, 80), seed=0, max_objects=3
              det=dict(teacher=dict(arch="retinanet", backbone="resnet18", fpn_channels=32, img=64, batch=2, lr=1e-3, warmup=1, epochs=1, n_train=4, n_eval=4),
                       student=dict(arch="retinanet", backbone="resnet18", fpn_channels=16, img=64, batch=2, lr=1e-3, warmup=1, epochs=1, n_train=4, n_eval=4),
                       tokens=dict(arch="retinanet", backbone="resnet18", fpn_channels=32, img=64, batch=2, lr=1e-2, weight_decay=1e-3, epochs=1, n_train=4, n_eval=4),
-                      kd_weight=1.0, custom_mask_warmup=1, methods=("fitnet", "maskd2")))
+                      kd_weight=1.0, custom_mask_warmup=1, methods=("fitnet", "maskd2"), label_map=COARSE_LABELS,
+                      names=COARSE_NAMES))
 "What `smoke=True` puts over a tier's configuration: a few steps of every piece on a tiny set."
 
 # %% ../../nbs/14_maskd.ipynb #maskd036
@@ -647,6 +699,7 @@ def run_experiment(cfg: Mapping[str, Any], root: Path, out_dir: str | Path, resu
         res["seg"] = r
     if cfg["det"] is not None:
         s, d = cfg["det"], out_dir / "det"
+        root = det_data(s, root, out_dir)
         r = dict(teacher=run_unit(d / "teacher", lambda o, rr: run_detector(s["teacher"], root, 0, o, rr), resume),
                  tokens={}, students={})
         for n, dice in _token_sets(s["methods"]):
