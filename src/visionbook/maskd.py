@@ -593,7 +593,8 @@ def seg_classes(spec: Mapping[str, Any], root: Path) -> int:
 
 def experiment_config(scale: str) -> dict[str, Any]:
     """The settings of tier `scale` (ci | cpu | gpu | full): the single source the parameters cell and `main` read.
-    `seg` and `det` each give a teacher, a student, stage 1 (`tokens`) and the methods compared (`parse_method`)."""
+    `seg` and `det` each give a teacher, a student, stage 1 (`tokens`) and the methods compared (`parse_method`);
+    `det` may name its own `seeds` (else the tier's) and a `label_map` with `names` (`det_data`)."""
     toy = dict(n_train=2000, n_val=300, size=(128, 192), seed=0, max_objects=6)
     seg_t = dict(backbone="resnet34", fpn_channels=64, img=96, batch=8, lr=2e-3, warmup=5, label_map=COARSE_LABELS)
     seg_s = dict(backbone="resnet18", fpn_channels=32, img=96, batch=8, lr=2e-3, warmup=5, label_map=COARSE_LABELS)
@@ -620,7 +621,7 @@ def experiment_config(scale: str) -> dict[str, Any]:
                           student=dict(det, backbone="resnet18", fpn_channels=32, epochs=2, n_train=1000, warmup=20),
                           tokens=dict(det, backbone="resnet34", fpn_channels=64, lr=1e-2, weight_decay=1e-3, epochs=1,
                                       n_train=400),
-                          kd_weight=1.0, custom_mask_warmup=50, methods=("none", "fitnet", "maskd6"), **coarse)),
+                          kd_weight=1.0, custom_mask_warmup=50, methods=("none", "fitnet", "maskd6"), seeds=(0, 1), **coarse)),
         gpu=dict(seeds=(0, 1),
                  data=dict(toy, n_train=20000, n_val=1000, size=(256, 384)),
                  seg=dict(teacher=dict(seg_t, img=256, fpn_channels=128, batch=32, epochs=12, warmup=100),
@@ -707,7 +708,7 @@ def run_experiment(cfg: Mapping[str, Any], root: Path, out_dir: str | Path, resu
             r["tokens"][name] = run_unit(d / name, lambda o, rr, n=n, dice=dice: det_tokens(
                 trained_detector(s["teacher"], root, d / "teacher"), root, s["tokens"], n, dice, 0, o, rr), resume)
         for m in s["methods"]:
-            for seed in cfg["seeds"]:
+            for seed in s.get("seeds", cfg["seeds"]):
                 p = parse_method(m)
                 tok = d / _tok_name(p["num_tokens"], p["dice"]) / "tokens.safetensors" if p["kind"] == "maskd" else None
                 r["students"][f"{m}/{seed}"] = run_unit(d / f"{m}_s{seed}", lambda o, rr, m=m, seed=seed, tok=tok: det_student(
