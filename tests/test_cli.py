@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, child_env
 from visionbook.core import ConfigError
 
-CHAPTERS = ("dist", "lightvit", "greenmim", "jomold", "dense", "maskd", "head")
+CHAPTERS = ("dist", "lightvit", "greenmim", "jomold", "dense", "maskd", "head", "gebd")
 
 
 def cli(*args, timeout=300):
@@ -42,7 +42,8 @@ def test_ci_smoke_writes_results_and_checkpoints_and_resumes(tmp_path, chapter):
 
 
 TYPOS = dict(dist=("exp1_seedz", "exp1_seeds"), lightvit=("n_trains", "n_train"), greenmim=("pre_step", "pre_steps"),
-             jomold=("seedz", "seeds"), dense=("segmentr", "segmenter"), maskd=("dett", "det"), head=("studnt", "student"))
+             jomold=("seedz", "seeds"), dense=("segmentr", "segmenter"), maskd=("dett", "det"), head=("studnt", "student"),
+             gebd=("globb", "glob"))
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

@@ -35,6 +35,9 @@ SPECS = {
                  "greenmim_swin_base_patch4_window14_224", "greenmim_swin_large_patch4_window14_224")},
     # narrow LightViTs here; the timm contract tests below use the real widths
     **{n: (_LIGHTVIT_TINY, lambda b: (torch.randn(b, 3, 32, 32),), {}) for n in ("lightvit_tiny", "lightvit_small", "lightvit_base")},
+    # GEBD: 16-d features; the local model sees 11-position windows, the decoder 100-position clips with scores
+    "gebd_ddm_lite": (dict(dim=16, hidden=16, channels=8, attn_dim=16, heads=2), lambda b: (torch.randn(b, 11, 16),), {}),
+    "gebd_tp_lite": (dict(dim=16, d=16, heads=2, ff=32), lambda b: (torch.randn(b, 100, 16), torch.rand(b, 100)), {}),
 }
 TIMM_MODELS = visionbook.list_models(timm=True)
 
