@@ -538,7 +538,7 @@ def det_student(method: str, spec: Mapping[str, Any], root: Path, seed: int, tea
     out = fit_spec(task, train, valid, spec, seed, out_dir, resume)
     return dict(out, params=sum(p.numel() for p in student.parameters()))
 
-# %% ../../nbs/14_maskd.ipynb #maskd035
+# %% ../../nbs/14_maskd.ipynb #maskd035a
 COARSE_LABELS = [0] + [1] * 10 + [2] * 10
 "The toy set's 21 semantic labels merged into 3: background, digit (labels 1-10), clothing (11-20)."
 COARSE_NAMES = ("digit", "clothing")
@@ -586,6 +586,7 @@ def det_data(det: Mapping[str, Any], root: Path, out_dir: Path) -> Path:
     return relabelled_coco(root, Path(out_dir) / "det" / "data", det["label_map"], det["names"])
 
 
+# %% ../../nbs/14_maskd.ipynb #maskd035
 def seg_classes(spec: Mapping[str, Any], root: Path) -> int:
     "How many classes a segmentation spec's labels have: those of its `label_map`, else the set's K + 1."
     return max(spec["label_map"]) + 1 if spec.get("label_map") is not None else num_labels(root)
