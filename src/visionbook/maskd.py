@@ -121,9 +121,9 @@ def maskd_loss(s_feat: torch.Tensor, t_feat: torch.Tensor, masks: torch.Tensor, 
     area = masks.sum((2, 3)) + eps                                         # (B, M): sum_hw M + eps
     if not torch.compiler.is_compiling() and bool((area == 0).any()):
         raise ValueError("a mask sums to 0 over the map and eps is 0: the loss would divide by zero; give eps > 0.")
-    # sum_hw (M s - M t)^2 = sum_hw M^2 (s - t)^2, for every (b, m, c)
-    num = torch.einsum("bmhw,bchw->bmc", masks * masks, (s_feat - t_feat) ** 2)
-    per = num / rearrange(area, "b m -> b m 1")                            # L[b, m, c]
+    # sum_hw (M s - M t)^2 / area = sum_hw (M^2 / area) (s - t)^2, for every (b, m, c). Normalising the mask first
+    # keeps 1/area out of the backward pass: a mask of tiny area (1e-40) would otherwise send inf * 0 = NaN to s
+    per = torch.einsum("bmhw,bchw->bmc", masks * masks / rearrange(area, "b m -> b m 1 1"), (s_feat - t_feat) ** 2)
     if weights is None:
         return per.mean()
     check_tensor(weights, "weights", shape=("B", "M"), dtype="float", dims=dims)
