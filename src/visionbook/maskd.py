@@ -531,7 +531,7 @@ def det_student(method: str, spec: Mapping[str, Any], root: Path, seed: int, tea
         maskd = None
         if m["kind"] == "maskd":
             maskd = MasKDLoss({k: teacher.backbone.out_channels for k in _fpn_levels(teacher.backbone)}, m["num_tokens"],
-                              custom_mask_warmup=custom_mask_warmup)
+                              custom_mask_warmup=custom_mask_warmup, eps=1e-5)   # customised masks can underflow to 0
             load_weights(maskd.tokens, tokens)
         task = MasKDDetectionTask(student, teacher, maskd, gt=gt, cat_ids=cat_ids, weight=kd_weight,
                                   kd_schedule=warmup_factor(0.2), feature="maskd" if maskd is not None else "mse")
