@@ -38,6 +38,8 @@ SPECS = {
     # GEBD: 16-d features; the local model sees 11-position windows, the decoder 100-position clips with scores
     "gebd_ddm_lite": (dict(dim=16, hidden=16, channels=8, attn_dim=16, heads=2), lambda b: (torch.randn(b, 11, 16),), {}),
     "gebd_tp_lite": (dict(dim=16, d=16, heads=2, ff=32), lambda b: (torch.randn(b, 100, 16), torch.rand(b, 100)), {}),
+    # ScaleNet: a nano sub-network at 16 px (the default, ScaleNet-S0, builds the 320 M-parameter supernet first)
+    "scalenet_subnet": (dict(space="nano"), lambda b: (torch.randn(b, 3, 16, 16),), {}),
 }
 TIMM_MODELS = visionbook.list_models(timm=True)
 

