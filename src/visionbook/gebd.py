@@ -1731,6 +1731,7 @@ def run_local(cfg: Mapping[str, Any], data: Mapping[str, GEBDSplit], seed: int, 
                 example=dict(scores=scores["test"][0].tolist(), pred=test[data["test"].ids[0]]))
 
 
+# %% ../../nbs/16_gebd.ipynb #gebd097c
 @torch.no_grad()
 def slot_spread(model: TPLite, features: torch.Tensor, scores: torch.Tensor) -> dict[str, float]:
     """How much the decoder's last-layer outputs vary from video to video: the standard deviation over videos of each

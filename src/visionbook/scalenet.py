@@ -841,7 +841,6 @@ def _as_rng(rng: np.random.Generator | int) -> np.random.Generator:
         return np.random.default_rng(int(rng))
     raise TypeError(f"rng must be a numpy Generator or an int seed, got {type(rng).__name__}.")
 
-
 @lru_cache(maxsize=None)
 def _layout(space: ScaleSpace) -> tuple[tuple[tuple[int, int, int], ...], np.ndarray, tuple]:
     "(first position, slots, base depth) per stage; cumulative stage probabilities; sorted unions of D, C, R."
@@ -1542,7 +1541,7 @@ def retrain_family(cfg: Mapping[str, Any], data: Mapping[str, tuple], family: Se
         accs.append(run_unit(Path(out_dir) / f"retrain_{row['s']}", one, resume)["test"])
     return accs
 
-
+# %% ../../nbs/17_scalenet.ipynb #scalenet092
 def sampler_stats(space: ScaleSpace, n: int, seed: int = 0) -> dict[str, Any]:
     "Per sampler: the FLOPs of n draws (MACs), their scaling stage (-1 for naive), and the share of each stage."
     out = {}
@@ -1601,7 +1600,7 @@ def main(scale: str | None = None, **overrides) -> dict[str, Any]:
     write_run_results("scalenet", cfg, opts, out)
     return out
 
-# %% ../../nbs/17_scalenet.ipynb #scalenet100
+# %% ../../nbs/17_scalenet.ipynb #scalenet102
 def gpu_benchmark(dry_run: bool = False, batch: int = 256, iters: int = 20, warmup: int = 5) -> dict[str, Any]:
     """Training-step time (forward, backward, SGD) of the nano super-supernet on one subnet per scaling stage (the
     stage's largest choice), float32 and bf16 autocast on CUDA, timed interleaved by `compare_times`. `dry_run`:
