@@ -560,6 +560,23 @@ def _synth_raters(rng: np.random.Generator, t: np.ndarray, types: np.ndarray, ra
     return out
 
 
+def _synth_gt(ids: Sequence[str], raters: list, t: np.ndarray, num_frames: int, fps: float) -> tuple[dict, dict]:
+    """The official GT schema of simulated raters (f1_consis = each rater's mean `rater_f1` at 0.05 against the
+    others; a lone rater gets 1.0; frame index floor(t * fps)) and the truth {id: [true seconds]} (t NaN-padded)."""
+    duration, gt, truth = num_frames / fps, {}, {}
+    for i, vid in enumerate(ids):
+        rs = raters[i]
+        f1 = [float(np.mean([rater_f1(a, b, duration, threshold=0.05) for j, b in enumerate(rs) if j != r]))
+              if len(rs) > 1 else 1.0 for r, a in enumerate(rs)]  # mean F1@0.05 against every other rater
+        gt[vid] = {"num_frames": num_frames, "fps": float(fps), "video_duration": duration,
+                   "path_video": f"synthetic/{vid}.mp4", "path_frame": f"synthetic/{vid}", "f1_consis": f1,
+                   "f1_consis_avg": float(np.mean(f1)),
+                   "substages_myframeidx": [[min(num_frames - 1, math.floor(s * fps)) for s in r] for r in rs],
+                   "substages_timestamps": rs}
+        truth[vid] = [float(s) for s in t[i][~np.isnan(t[i])]]
+    return gt, truth
+
+
 def make_synthetic_gebd(n_videos: int, *, seed: int, dim: int = 64, num_frames: int = 300, fps: float = 30.0,
                         stride: int = 3, num_raters: tuple = (3, 5), noise: float = 2.5, drift: float = 0.1,
                         cut_scale: float = 2.0, bump_rate: float = 1.5, bump_scale: float = 1.5) -> GEBDSplit:
@@ -587,17 +604,7 @@ def make_synthetic_gebd(n_videos: int, *, seed: int, dim: int = 64, num_frames: 
     x, types, ramp = _synth_features(rng, t, num_pos, dim, dt, noise, drift, cut_scale, bump_rate, bump_scale)
     raters = _synth_raters(rng, t, types, ramp, dt, duration, (lo, hi))
     ids = [f"syn_{i:06d}" for i in range(n_videos)]
-    gt, truth = {}, {}
-    for i, vid in enumerate(ids):
-        rs = raters[i]
-        f1 = [float(np.mean([rater_f1(a, b, duration, threshold=0.05) for j, b in enumerate(rs) if j != r]))
-              if len(rs) > 1 else 1.0 for r, a in enumerate(rs)]  # mean F1@0.05 against every other rater
-        gt[vid] = {"num_frames": num_frames, "fps": float(fps), "video_duration": duration,
-                   "path_video": f"synthetic/{vid}.mp4", "path_frame": f"synthetic/{vid}", "f1_consis": f1,
-                   "f1_consis_avg": float(np.mean(f1)),
-                   "substages_myframeidx": [[min(num_frames - 1, math.floor(s * fps)) for s in r] for r in rs],
-                   "substages_timestamps": rs}
-        truth[vid] = [float(s) for s in t[i][~np.isnan(t[i])]]
+    gt, truth = _synth_gt(ids, raters, t, num_frames, fps)
     return GEBDSplit(ids, torch.from_numpy(x), gt, float(fps), stride, truth=truth)
 
 # %% ../../nbs/16_gebd.ipynb #gebd037
@@ -994,17 +1001,7 @@ def render_gebd_videos(n_videos: int, *, seed: int, size: int = 32, num_frames: 
     shift, offset, sigma = _pix_distract(rng, t, num_pos, dt)
     raters = _synth_raters(rng, t, types, ramp, dt, duration, tuple(num_raters))
     frames = _pix_frames(rng, story, *_pix_timeline(t, types, ramp, num_pos, dt), shift, offset, sigma, dt, size)
-    gt, truth = {}, {}
-    for i in range(n_videos):
-        vid, rs = f"pix_{i:06d}", raters[i]
-        f1 = [float(np.mean([rater_f1(a, b, duration, threshold=0.05) for j, b in enumerate(rs) if j != r]))
-              if len(rs) > 1 else 1.0 for r, a in enumerate(rs)]          # mean F1@0.05 against every other rater
-        gt[vid] = {"num_frames": num_frames, "fps": float(fps), "video_duration": duration,
-                   "path_video": f"synthetic/{vid}.mp4", "path_frame": f"synthetic/{vid}", "f1_consis": f1,
-                   "f1_consis_avg": float(np.mean(f1)),
-                   "substages_myframeidx": [[min(num_frames - 1, math.floor(x * fps)) for x in r] for r in rs],
-                   "substages_timestamps": rs}
-        truth[vid] = [float(x) for x in t[i][~np.isnan(t[i])]]
+    gt, truth = _synth_gt([f"pix_{i:06d}" for i in range(n_videos)], raters, t, num_frames, fps)  # as make_synthetic_gebd
     return torch.from_numpy(frames), gt, truth
 
 # %% ../../nbs/16_gebd.ipynb #gebdp10
