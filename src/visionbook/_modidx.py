@@ -349,6 +349,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'visionbook.gebd._pix_timeline': ('gebd.html#_pix_timeline', 'visionbook/gebd.py'),
                                  'visionbook.gebd._rater_boundaries': ('gebd.html#_rater_boundaries', 'visionbook/gebd.py'),
                                  'visionbook.gebd._real_clip': ('gebd.html#_real_clip', 'visionbook/gebd.py'),
+                                 'visionbook.gebd._synth_clock': ('gebd.html#_synth_clock', 'visionbook/gebd.py'),
                                  'visionbook.gebd._synth_features': ('gebd.html#_synth_features', 'visionbook/gebd.py'),
                                  'visionbook.gebd._synth_gt': ('gebd.html#_synth_gt', 'visionbook/gebd.py'),
                                  'visionbook.gebd._synth_raters': ('gebd.html#_synth_raters', 'visionbook/gebd.py'),

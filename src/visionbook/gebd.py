@@ -560,6 +560,15 @@ def _synth_raters(rng: np.random.Generator, t: np.ndarray, types: np.ndarray, ra
     return out
 
 
+def _synth_clock(num_frames: int, fps: float, stride: int) -> tuple[float, int, float]:
+    "(duration s, positions P with stride * p < num_frames, seconds between positions); ValueError under 6 s."
+    duration = num_frames / fps
+    if duration < 6.0:
+        raise ValueError(f"clips must last >= 6 s (6 boundaries 1 s apart, 0.5 s margins); got {num_frames} frames "
+                         f"at {fps} fps = {duration:.2f} s.")
+    return duration, -(-num_frames // stride), stride / fps
+
+
 def _synth_gt(ids: Sequence[str], raters: list, t: np.ndarray, num_frames: int, fps: float) -> tuple[dict, dict]:
     """The official GT schema of simulated raters (f1_consis = each rater's mean `rater_f1` at 0.05 against the
     others; a lone rater gets 1.0; frame index floor(t * fps)) and the truth {id: [true seconds]} (t NaN-padded)."""
@@ -594,12 +603,8 @@ def make_synthetic_gebd(n_videos: int, *, seed: int, dim: int = 64, num_frames: 
     lo, hi = num_raters
     if not (1 <= lo <= hi):
         raise ValueError(f"num_raters must be (lo, hi) with 1 <= lo <= hi, got {num_raters!r}.")
-    duration = num_frames / fps
-    if duration < 6.0:
-        raise ValueError(f"clips must last >= 6 s (6 boundaries 1 s apart, 0.5 s margins); got {num_frames} frames "
-                         f"at {fps} fps = {duration:.2f} s.")
+    duration, num_pos, dt = _synth_clock(num_frames, fps, stride)
     rng = np.random.default_rng(seed)
-    num_pos, dt = -(-num_frames // stride), stride / fps  # positions p with stride * p < num_frames
     t = _synth_truth(rng, n_videos, duration)
     x, types, ramp = _synth_features(rng, t, num_pos, dim, dt, noise, drift, cut_scale, bump_rate, bump_scale)
     raters = _synth_raters(rng, t, types, ramp, dt, duration, (lo, hi))
@@ -989,12 +994,8 @@ def render_gebd_videos(n_videos: int, *, seed: int, size: int = 32, num_frames: 
             or not all(isinstance(x, int) and not isinstance(x, bool) for x in num_raters)
             or not 1 <= num_raters[0] <= num_raters[1]):
         raise ValueError(f"num_raters must be (lo, hi) ints with 1 <= lo <= hi, got {num_raters!r}.")
-    duration = num_frames / fps
-    if duration < 6.0:
-        raise ValueError(f"clips must last >= 6 s (6 boundaries 1 s apart, 0.5 s margins); got {num_frames} frames "
-                         f"at {fps} fps = {duration:.2f} s.")
+    duration, num_pos, dt = _synth_clock(num_frames, fps, stride)
     rng = np.random.default_rng(seed)
-    num_pos, dt = -(-num_frames // stride), stride / fps                  # positions p with stride * p < num_frames
     t = _synth_truth(rng, n_videos, duration)
     types, ramp = rng.choice(5, size=t.shape, p=_PIX_TYPE_P), rng.integers(3, 10, t.shape)
     story = _pix_story(rng, t, types, size)
@@ -1661,8 +1662,8 @@ def experiment_config(scale: str) -> dict[str, Any]:
         common=dict(seeds=(0, 1), nms=dict(scope=5, begin_ignore=2, end_ignore=3), pixel=pixel,
                     nms_grid=(0.3, 0.4, 0.5, 0.53, 0.6, 0.7, 0.8, 0.9), decode_grid=(0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
                     methods=("local_nms", *GLOBAL_METHODS)),
-        ci=dict(data=dict(n_train=500, n_val=150, n_test=200, dim=64, seed=0),
-                pixel=dict(pixel, n_train=200, n_val=100, n_test=100),
+        ci=dict(data=dict(n_train=400, n_val=100, n_test=150, dim=64, seed=0),
+                pixel=dict(pixel, n_train=200, n_val=60, n_test=80),
                 local=dict(local, epochs=1), glob=dict(glob, epochs=4)),
         cpu=dict(seeds=(0, 1, 2), data=dict(n_train=2000, n_val=500, n_test=500, dim=64, seed=0),
                  pixel=dict(pixel, n_train=2000, n_val=500, n_test=500),

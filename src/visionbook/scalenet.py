@@ -1428,8 +1428,8 @@ def experiment_config(scale: str) -> dict[str, Any]:
     return tier_config(
         scale,
         common=dict(seeds=(0, 1), space="nano", eval_batch=500, hist_draws=10000),
-        ci=dict(data=dict(n_train=3000, n_val=400, n_test=1000), supernet=dict(sup, epochs=3),
-                search=dict(search, rounds=2, n_init_bases=4, pop=8, gens=3, topk=4), retrain=None),
+        ci=dict(data=dict(n_train=2500, n_val=400, n_test=800), supernet=dict(sup, epochs=3),
+                search=dict(search, rounds=2, n_init_bases=4, pop=8, gens=2, topk=4), retrain=None),
         cpu=dict(data=dict(n_train=6000, n_val=2000, n_test=2000), supernet=dict(sup, epochs=16), search=search,
                  retrain=dict(batch=64, lr=0.1, weight_decay=4e-5, warmup=20, epochs=3)),
         gpu=dict(data=dict(n_train=50000, n_val=5000, n_test=10000), supernet=dict(sup, batch=256, epochs=40),
