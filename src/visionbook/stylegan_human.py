@@ -28,9 +28,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
+from torchvision.models import inception_v3
 import warnings
 
-from .core import check_choice, check_tensor, get_device, register_model, run_unit, setting, start_run, tier_config, write_run_results
+from .core import check_choice, check_tensor, find_weights, get_device, read_state_dict, register_model, run_unit, setting, start_run, tier_config, WeightsNotFoundError, write_run_results
 from .data import DataNotFoundError, TensorLoader
 from .dense import fit_spec
 from .learner import adam, constant, EMA, Learner, Metrics, Progress, Task
@@ -54,8 +55,9 @@ __all__ = ['YAWS', 'TEXTURES', 'JOINTS', 'POSE_PRIOR', 'HEAD_AXES', 'DOLL_LABELS
            'detect_people', 'align_people', 'StyleGANEMA', 'StyleGANTask', 'stylegan_human_generator',
            'stylegan_human_discriminator', 'experiment_config', 'png_b64', 'from_png_b64', 'to_unit', 'to_uint8',
            'doll_split', 'train_extractor', 'embed', 'realign', 'distances', 'run_alignment', 'run_vtest', 'run_pca',
-           'build_gan', 'train_gan', 'sample', 'evaluate_gan', 'bins_report', 'gan_unit', 'run_balance',
-           'load_extractor', 'run_experiment', 'main', 'gpu_benchmark']
+           'InceptionFeatures', 'inception_fd', 'build_gan', 'train_gan', 'sample', 'evaluate_gan', 'load_generator',
+           'style_figures', 'bins_report', 'gan_unit', 'run_balance', 'load_extractor', 'run_experiment', 'main',
+           'gpu_benchmark']
 
 # %% ../../nbs/18_stylegan_human.ipynb #sghuman008
 YAWS = (-90, -45, 0, 45, 90)  # face yaw classes, degrees; + = nose turned toward the viewer's right (+x)
@@ -479,8 +481,9 @@ def render_dolls(n: int, size: int = 64, seed: int = 0, yaw_probs: Any = None, t
     layers = doll_layers(pose, yaw_deg, sleeve, trouser)
     lo, hi = layer_extent(layers)
     crown = layer_extent([Lr for Lr in layers if Lr["label"] == DOLL_LABELS["hair"]])[0][:, 1]  # top of the head
-    s = np.minimum(frac * size / (hi[:, 1] - crown), (size - 1) / (hi - lo).max(1))  # output pixels per body unit
-    o = 0.5 - lo * s[:, None] + pos * (size - 1 - (hi - lo) * s[:, None])  # box inside [0.5, size - 0.5]
+    s = np.minimum(frac * size / (hi[:, 1] - crown), (size - 5) / (hi - lo).max(1))  # output pixels per body unit
+    o = 2.5 - lo * s[:, None] + pos * (size - 5 - (hi - lo) * s[:, None])  # box inside [2.5, size - 2.5]: a 2 px
+    # white margin, so that no alignment window replicates a border row that holds part of the person
     placed = [_pd_place(Lr, 2 * s, 2 * o) for Lr in layers]
     images, masks = np.empty((n, size, size, 3), np.uint8), np.empty((n, size, size), bool)
     grid = np.arange(2 * size) + 0.5
@@ -848,7 +851,7 @@ def alignment_variance(keypoints: np.ndarray, height: Any = None) -> float:
         raise ValueError("alignment_variance needs a joint visible in at least 2 images.")
     return float(np.nanmean(per_joint))
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman059
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman061
 def fir_kernel(taps: Sequence[float] = (1, 3, 3, 1)) -> torch.Tensor:
     """StyleGAN2's separable low-pass kernel: float32 (k, k) = outer(taps, taps) / sum(taps)^2 (sums to 1).
 
@@ -900,7 +903,7 @@ def _bias_act(x: torch.Tensor, b: torch.Tensor | None, lrelu: bool, gain: float 
         x = x * gain
     return x.clamp(-clamp * gain, clamp * gain) if clamp is not None else x
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman062
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman064
 class EqualLinear(nn.Module):
     """Fully connected layer with equalised learning rate. x (..., in_features) float -> (..., out_features).
 
@@ -948,7 +951,7 @@ class EqualConv2d(nn.Module):
             x = F.conv2d(fir_filter(x, self.fir, k // 2 + (self.fir.shape[-1] - 2) // 2), w, stride=2)
         return _bias_act(x, self.bias, self.lrelu, gain, self.conv_clamp)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman065
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman067
 def _conv2d_up(x: torch.Tensor, w: torch.Tensor, f: torch.Tensor | None, groups: int = 1) -> torch.Tensor:
     """2x-upsampling k x k convolution (weight w (groups * O, I, k, k)): a stride-2 transposed convolution, then the
     FIR filter with gain 4 (StyleGAN2); f None: bilinear upsampling, then a 'same' convolution."""
@@ -986,7 +989,7 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
     x = _conv2d_up(x, wb, f, groups=B) if up else F.conv2d(x, wb, padding=pad, groups=B)
     return rearrange(x, "1 (b o) h w -> b o h w", b=B)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman068
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman070
 def normalize_2nd_moment(z: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     "z (B, D) float -> z / sqrt(mean_d z^2 + eps): every row scaled to unit second moment."
     return z * (z.square().mean(1, keepdim=True) + eps).rsqrt()
@@ -1030,7 +1033,7 @@ class MappingNetwork(nn.Module):
             ws = torch.cat([self.w_avg.lerp(ws[:, :cut], float(psi)), ws[:, cut:]], 1)
         return ws
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman071
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman073
 class SynthesisLayer(nn.Module):
     """Modulated 3 x 3 conv + noise + bias + leaky ReLU (gain sqrt(2)) + clamp; optionally 2x up (FIR `taps`).
 
@@ -1074,7 +1077,7 @@ class ToRGB(nn.Module):
         x = modulated_conv2d(x, self.weight, self.affine(w) * self.w_gain, demodulate=False, fused=fused)
         return _bias_act(x, self.bias, False, 1.0, self.conv_clamp)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman074
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman076
 class SynthesisBlock(nn.Module):
     """One height of the skip generator. in_channels 0: learned constant (out, 4, 2) then conv1; else conv0 (2x up)
     then conv1; a ToRGB always. x (B, in, H/2, H/4) | None, img (B, 3, H/2, H/4) | None, ws (B, num_conv + 1, w_dim)
@@ -1136,7 +1139,7 @@ class SynthesisNetwork(nn.Module):
             i += block.num_conv
         return img
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman077
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman079
 def _check_resolution(resolution: Any) -> int:
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 8 or \
             resolution & (resolution - 1):
@@ -1191,7 +1194,7 @@ def shhq_generator(resolution: int = 1024, **overrides: Any) -> RectGenerator:
               conv_clamp=256) | overrides
     return RectGenerator(resolution, **kw)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman080
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman082
 class DiscriminatorBlock(nn.Module):
     """Residual D block at height H: [FromRGB 1 x 1 if in_channels == 0], conv0 3 x 3, conv1 3 x 3 with 2x FIR down,
     skip 1 x 1 down without bias; output (skip + main) * sqrt(1/2). x (B, tmp, H, H/2) float (or the image
@@ -1253,7 +1256,7 @@ class DiscriminatorEpilogue(nn.Module):
             x = self.mbstd(x)
         return self.out(self.fc(rearrange(self.conv(x), "b c h w -> b (c h w)")))
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman083
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman085
 class RectDiscriminator(nn.Module):
     """Rectangular StyleGAN2 "resnet" discriminator: images (B, img_channels, H, H/2) float in [-1, 1] -> logits
     (B, 1) float32; H = `resolution` (height, power of 2 >= 8). The batch must be divisible by min(mbstd_group, B).
@@ -1291,7 +1294,7 @@ def shhq_discriminator(resolution: int = 1024, **overrides: Any) -> RectDiscrimi
               conv_clamp=256) | overrides
     return RectDiscriminator(resolution, **kw)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman086
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman088
 def mix_styles(ws1: torch.Tensor, ws2: torch.Tensor, layers: Sequence[int]) -> torch.Tensor:
     """W+ codes ws1, ws2 (B, num_ws, w_dim) float -> a copy of ws1 whose rows `layers` (ints in [0, num_ws)) come
     from ws2. Raises ValueError/TypeError for mismatched shapes or bad layer indices."""
@@ -1315,7 +1318,7 @@ def style_mix(G: nn.Module, z1: torch.Tensor, z2: torch.Tensor, layers: Sequence
     ws2 = G.mapping(z2, psi, update_w_avg=False)
     return G.synthesis(mix_styles(ws1, ws2, layers), noise_mode)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman089
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman091
 def g_nonsaturating(fake_logits: torch.Tensor) -> torch.Tensor:
     "Generator loss: fake_logits (B, 1) or (B,) float -> scalar mean softplus(-D(G(z)))."
     return F.softplus(-check_tensor(fake_logits, "fake_logits", ndim=(1, 2), dtype="float")).mean()
@@ -1380,7 +1383,7 @@ def ema_update(G_ema: nn.Module, G: nn.Module, beta: float) -> None:
     for be, b in zip(G_ema.buffers(), G.buffers(), strict=True):
         be.copy_(b)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman092
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman094
 def _conv_block(c_in: int, c_out: int) -> nn.Sequential:
     "3x3 conv + BatchNorm + ReLU, then 2x2 max-pooling: (B, c_in, H, W) -> (B, c_out, H/2, W/2)."
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
@@ -1436,7 +1439,7 @@ class DollFeatures(nn.Module):
         finally:
             self.train(was)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman095
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman097
 def unit_keypoints(keypoints: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
     """Aligned-frame keypoints (N, K, 3) float: x, y in pixels of an (H, W) = `hw` image (pixel (r, c) covers
     [c, c+1) x [r, r+1)) and visibility -> a new tensor with x / W, y / H (fractions of the frame) and the same
@@ -1502,7 +1505,7 @@ class FeatureTask(Task):
         return {"yaw_acc": (out["yaw"].argmax(-1) == yaw).float(),
                 "texture_acc": (out["texture"].argmax(-1) == tex).float(), "kp_err": err}
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman098
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman100
 class _TorchmetricsFeature(nn.Module):
     """The `feature` module given to torchmetrics: `fn` (images -> (B, D)) or the identity when `fn` is None (the input
     is already (B, D) features); returns float64. It keeps its last input and output so that FID and KID, updated
@@ -1577,7 +1580,7 @@ def kernel_inception_distance(feats_a: torch.Tensor, feats_b: torch.Tensor, subs
     mod = _TorchmetricsFeature(None, feats_a.shape[1])
     return _fd_kid(mod, feats_a, feats_b, 1 << 30, ("kid",), subset_size, subsets, seed)["kid"]
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman101
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman103
 def _feature_fn(extractor: Any) -> Callable[[torch.Tensor], torch.Tensor]:
     "`extractor.features` for a DollFeatures-like module, else the callable itself; TypeError otherwise."
     fn = getattr(extractor, "features", extractor)
@@ -1634,7 +1637,7 @@ def fd_kid(extractor: Any, real_images: torch.Tensor, fake_images: torch.Tensor,
     mod = _TorchmetricsFeature(fn, probe.shape[-1])
     return _fd_kid(mod, real_images, fake_images, batch_size, ("fd", "kid"), subset_size, subsets, seed)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman104
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman106
 def bootstrap_interval(fn: Callable[[Any, Any], float], feats_a: Any, feats_b: Any, n_boot: int = 200,
                        level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
     """Percentile bootstrap of a two-sample score.
@@ -1663,7 +1666,7 @@ def bootstrap_interval(fn: Callable[[Any, Any], float], feats_a: Any, feats_b: A
     low, high = np.quantile(vals, [(1 - level) / 2, (1 + level) / 2])       # percentile interval
     return point, float(low), float(high)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman107
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman109
 def _rows64(x: torch.Tensor, name: str) -> torch.Tensor:
     "(N, ...) finite float tensor -> (N, D) float64, D the product of the other dims; raises otherwise."
     check_tensor(x, name, dtype="float", finite=True)
@@ -1713,7 +1716,7 @@ def nearest_neighbour_distance(fake: torch.Tensor, train: torch.Tensor,
     best = [torch.cdist(f[i:i + chunk], t).min(dim=1) for i in range(0, len(f), chunk)]
     return torch.cat([b.values for b in best]), torch.cat([b.indices for b in best])
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman110
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman112
 class PCAGenerator:
     """A fixed-capacity linear generator: mean + top-k principal components of images float (N, 3, H, W) in
     [-1, 1], Gaussian coefficients with each component's standard deviation. Raises ValueError for k < 1."""
@@ -1775,7 +1778,7 @@ class PCAGenerator:
         g = torch.Generator().manual_seed(seed)
         return self.decode(torch.randn(n, self.k, generator=g) * self.std)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman113
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman115
 def per_class_fd(extractor: Any, real: torch.Tensor, real_labels: torch.Tensor, fake: torch.Tensor,
                  fake_labels: torch.Tensor, classes: Sequence[Any], min_count: int = 20) -> list[dict[str, Any]]:
     """Fréchet distance (torchmetrics, `frechet_distance`) within each class bin.
@@ -1805,7 +1808,7 @@ def per_class_fd(extractor: Any, real: torch.Tensor, real_labels: torch.Tensor, 
                      "fd": frechet_distance(ra, fb) if ok else float("nan")})
     return rows
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman116
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman118
 BODY25_TO_COCO18 = (0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
 "COCO-18 row i is BODY_25 row BODY25_TO_COCO18[i] (BODY_25: 8 mid-hip, 9/12 R/L hip, 19-24 feet, not in COCO-18)."
 
@@ -1882,7 +1885,7 @@ def load_shhq(root: str | Path | None = None, keypoints: str = "keypoints.txt", 
         pts.append(k)
     return dict(images=np.stack(imgs), keypoints=np.stack(pts), names=names)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman119
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman121
 def vtest_path(root: str | Path | None = None) -> Path:
     "OpenCV's `vtest.avi` in the `vtest` folder (setting `vtest`); DataNotFoundError says how to get it."
     path = Path(setting("vtest", root)) / "vtest.avi"
@@ -1955,7 +1958,7 @@ def mediapipe_pose() -> Callable[[np.ndarray], tuple | None]:
         return lm, np.asarray(r.segmentation_mask, np.float32)
     return run
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman120
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman122
 def _resize_rgb(img: np.ndarray, scale: float) -> np.ndarray:
     h, w = img.shape[:2]
     return np.asarray(Image.fromarray(img).resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.BICUBIC))
@@ -2006,7 +2009,7 @@ def align_people(frames: np.ndarray, people: Sequence[Mapping], scheme: str = "b
         boxes.append(box)
     return dict(images=np.stack(imgs), keypoints=np.stack(kps), boxes=np.asarray(boxes, np.int64))
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman123
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman125
 class StyleGANEMA(EMA):
     """The Learner's `EMA` of the generator with StyleGAN2's decay per step: `ema_beta(batch, images seen, ema_kimg,
     rampup)` (a half-life of `ema_kimg` thousand images, shortened to 5% of the images seen early in training)."""
@@ -2077,7 +2080,7 @@ class StyleGANTask(Task):
             out["r1"] = r1.detach()
         return {"loss": loss, **out}
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman126
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman128
 @register_model(timm=False)
 def stylegan_human_generator(resolution: int = 1024, **kw: Any) -> nn.Module:
     "The registry entry: `shhq_generator(resolution)` (the released rectangular StyleGAN2 of `--cfg=shhq`)."
@@ -2089,7 +2092,7 @@ def stylegan_human_discriminator(resolution: int = 1024, **kw: Any) -> nn.Module
     "The registry entry: `shhq_discriminator(resolution)`."
     return shhq_discriminator(resolution, **kw)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman129
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman131
 def experiment_config(scale: str) -> dict[str, Any]:
     """The settings of tier `scale` (ci | cpu | gpu | full): PaperDolls sizes, the aligned resolution `hw`, the
     extractor's training, PCA components, balance priors, GAN sizes/steps, vtest sampling, bootstrap draws."""
@@ -2104,11 +2107,12 @@ def experiment_config(scale: str) -> dict[str, Any]:
                  extractor=dict(batch=64, lr=2e-3, epochs=24, warmup=50),
                  gan=dict(gan, steps=3000, schemes=("body", "face", "pelvis"), sizes=(250, 1000, 4000), balance=True)),
         gpu=dict(seeds=(0, 1, 2), canvas=128, hw=(64, 32), n_train=16000, n_test=4000, n_eval=5000, n_boot=200,
+                 inception=True,
                  vtest=dict(every=1, limit=None), extractor=dict(batch=256, lr=2e-3, epochs=20, warmup=100),
                  gan=dict(gan, z=256, mapping=8, channel_base=8192, channel_max=256, batch=64,
                           steps=20000, schemes=("body", "face", "pelvis"), sizes=(500, 2000, 8000, 16000), balance=True)),
-        full=dict(data="shhq", hw=(1024, 512), gan=dict(gan, z=512, mapping=8, channel_base=32768, channel_max=512,
-                                                        batch=32, steps=None)))
+        full=dict(data="shhq", hw=(1024, 512), inception=True,
+                  gan=dict(gan, z=512, mapping=8, channel_base=32768, channel_max=512, batch=32, steps=None)))
 
 
 SMOKE = dict(seeds=(0,), canvas=32, hw=(32, 16), n_train=64, n_test=48, n_eval=48, pca_k=4, n_boot=5,
@@ -2117,7 +2121,7 @@ SMOKE = dict(seeds=(0,), canvas=32, hw=(32, 16), n_train=64, n_test=48, n_eval=4
                       steps=3, schemes=("body", "face"), sizes=(32,), balance=True))
 "What `smoke=True` puts over a tier's configuration: a few steps of every piece on a tiny set."
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman132
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman134
 def png_b64(images: np.ndarray) -> str:
     "uint8 (N, h, w, 3) images side by side (or one (h, w, 3)) -> a base64 PNG string (compact figures in results)."
     strip = np.concatenate(list(images), 1) if images.ndim == 4 else images
@@ -2142,7 +2146,7 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
     "float (N, 3, H, W) in [-1, 1] -> uint8 (N, H, W, 3) (clamped, rounded)."
     return rearrange(((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte(), "n c h w -> n h w c").cpu().numpy()
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman134
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman136
 def doll_split(cfg: Mapping[str, Any], n: int, seed: int, schemes: Sequence[str] = SCHEMES, yaw_probs=None,
                texture_probs=None) -> dict[str, Any]:
     "n PaperDolls on `cfg['canvas']` canvases (`raw`), and their alignment by each of `schemes` at `cfg['hw']`."
@@ -2199,7 +2203,7 @@ def realign(images: np.ndarray, extractor: nn.Module, out_hw: tuple[int, int]) -
         out.append(align_image(im, body_crop_box(pts, person_box_from_mask(mask)), out_hw))
     return np.stack(out)
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman136
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman138
 def distances(extractor: nn.Module, real: torch.Tensor, fake: torch.Tensor, n_boot: int, seed: int = 0) -> dict:
     """FD and KID (x 1000) of `fake` against `real` (both float (N, 3, H, W)) in the extractor's features, each with
     a 95% bootstrap interval, and k-NN precision / recall."""
@@ -2221,7 +2225,8 @@ def run_vtest(cfg: Mapping[str, Any]) -> dict[str, Any] | None:
     (uint8 lists, for the page). None (with the reason) where the video or MediaPipe is missing."""
     try:
         frames = read_frames(vtest_path(), every=cfg["vtest"]["every"], limit=cfg["vtest"]["limit"])
-        people = detect_people(frames, mediapipe_pose())
+        with _quiet_fd2():                                         # MediaPipe's C++ log lines
+            people = detect_people(frames, mediapipe_pose())
     except (DataNotFoundError, ImportError) as e:
         return dict(missing=str(e))
     if not people:
@@ -2251,7 +2256,41 @@ def run_pca(cfg: Mapping[str, Any], train: Mapping, test: Mapping, extractor: nn
                       canonical=distances(extractor, canon, fake_re, cfg["n_boot"], seed))
     return out
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman138
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman140
+class InceptionFeatures(nn.Module):
+    """torchvision's Inception-v3 with weights from a local file as a feature extractor: `features(x float (B, 3, H,
+    W) in [-1, 1]) -> (B, 2048)` pool features (resized to 299 x 299 bilinearly, ImageNet-normalised). Raises
+    FileNotFoundError for a missing file and ValueError for weights of another network."""
+
+    def __init__(self, path: str | Path):
+        super().__init__()
+        self.net = inception_v3(weights=None, aux_logits=True, init_weights=False)
+        try:
+            self.net.load_state_dict(read_state_dict(path))
+        except RuntimeError as e:
+            raise ValueError(f"{path} does not hold torchvision Inception-v3 weights: {str(e)[:200]}") from None
+        self.net.fc = nn.Identity()
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1), persistent=False)
+        self.eval()
+
+    @torch.no_grad()
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor(x, "x", ndim=4, dtype="float")
+        x = F.interpolate((x + 1) / 2, size=(299, 299), mode="bilinear", align_corners=False)
+        return self.net.eval()((x - self.mean) / self.std)        # fc = Identity: the 2048-d pool features
+
+
+def inception_fd(real: torch.Tensor, fake: torch.Tensor, weights_dir: str | Path | None = None) -> float | None:
+    "FD of `fake` against `real` (float (N, 3, H, W) in [-1, 1]) in Inception features, or None without local weights."
+    try:
+        path = find_weights("inception_v3", weights_dir)
+    except WeightsNotFoundError:
+        return None
+    net = InceptionFeatures(path)
+    return frechet_distance(embed(net, real, 100), embed(net, fake, 100))
+
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman143
 def build_gan(cfg: Mapping[str, Any]) -> StyleGANTask:
     "The GAN task of tier `cfg`: RectGenerator / RectDiscriminator at `cfg['hw']` and `cfg['gan']`'s widths."
     g, res = cfg["gan"], cfg["hw"][0]
@@ -2294,6 +2333,8 @@ def evaluate_gan(cfg: Mapping[str, Any], G: nn.Module, train: np.ndarray, test: 
     a sample to its nearest training image over that of a test image, in features: < 1 means copies) and 16 samples."""
     fake = sample(G, cfg["n_eval"], seed)
     out = dict(own=distances(extractor, to_unit(test), fake, cfg["n_boot"], seed))
+    if cfg.get("inception"):                                    # a local Inception-v3 checkpoint, if there is one
+        out["inception_fd"] = inception_fd(to_unit(test), fake)
     if canonical is not None:
         re = to_unit(realign(to_uint8(fake), extractor, tuple(cfg["hw"])))
         out["canonical"] = distances(extractor, to_unit(canonical), re, cfg["n_boot"], seed)
@@ -2304,7 +2345,38 @@ def evaluate_gan(cfg: Mapping[str, Any], G: nn.Module, train: np.ndarray, test: 
     out["samples"] = png_b64(to_uint8(fake[:16]))
     return out
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman140
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman145
+def load_generator(cfg: Mapping[str, Any], path: Path) -> nn.Module:
+    "The tier's generator with the weights at `path` (`g_ema.safetensors` of a GAN run), in eval mode."
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"generator weights not found: {path}")
+    G = build_gan(cfg).G
+    G.load_state_dict(load_file(str(path)))
+    return G.eval()
+
+
+@torch.no_grad()
+def style_figures(G: nn.Module, seed: int, n: int = 4) -> dict[str, str]:
+    """PNG strings: `coarse` / `fine` mixing grids ((n + 1) x (n + 1): first row the donors, first column the
+    receivers, cells the receiver with the donor's coarse (first half of W+) or fine rows) and `truncation` (6
+    latents at psi = 1, 0.7, 0.4, 0, one row per psi)."""
+    gen = torch.Generator().manual_seed(seed)
+    z1, z2 = torch.randn(n, G.z_dim, generator=gen), torch.randn(n, G.z_dim, generator=gen)
+    half = G.num_ws // 2
+    blank = torch.ones(1, 3, *G(z1[:1], noise_mode="const").shape[2:])
+    out = {}
+    for name, layers in (("coarse", range(half)), ("fine", range(half, G.num_ws))):
+        rows = [torch.cat([blank, G(z2, noise_mode="const")])]
+        for i in range(n):
+            zi = z1[i:i + 1].expand(n, -1)
+            rows.append(torch.cat([G(z1[i:i + 1], noise_mode="const"), style_mix(G, zi, z2, list(layers))]))
+        out[name] = png_b64(np.concatenate([np.concatenate(list(to_uint8(r)), 1) for r in rows], 0))
+    z = torch.randn(6, G.z_dim, generator=gen)
+    strips = [np.concatenate(list(to_uint8(G(z, psi=p, noise_mode="const"))), 1) for p in (1.0, 0.7, 0.4, 0.0)]
+    out["truncation"] = png_b64(np.concatenate(strips, 0))
+    return out
+
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman148
 def bins_report(extractor: nn.Module, real: np.ndarray, labels: np.ndarray, fake: torch.Tensor, attr: str,
                 n_bins: int = 5) -> dict[str, list]:
     """Per class of `attr` ("yaw" | "texture"): the share of fakes the extractor puts in it, and the KID (x 1000) and
@@ -2357,7 +2429,7 @@ def load_extractor(cfg: Mapping[str, Any], path: Path) -> nn.Module:
     model.load_state_dict(sd)
     return model.eval()
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman142
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman150
 def run_experiment(cfg: Mapping[str, Any], out_dir: str | Path, resume: bool = False) -> dict[str, Any]:
     """Per seed: dolls, the extractor, alignment variance, PCA generators per scheme, the balance study and the GANs
     (per scheme, per data size, long-tailed yaw); once: the vtest people. Every piece resumable (`run_unit`)."""
@@ -2381,6 +2453,9 @@ def run_experiment(cfg: Mapping[str, Any], out_dir: str | Path, resume: bool = F
             if n < cfg["n_train"]:
                 one["sizes"][str(n)] = run_unit(out_dir / f"gan_n{n}_s{seed}", lambda o, r, n=n: gan_unit(
                     cfg, train["body"]["images"][:n], test, extractor, seed, o, r), resume)
+        if "body" in g["schemes"]:                                  # style mixing and truncation figures
+            one["figures"] = run_unit(out_dir / f"figures_s{seed}", lambda o, r, seed=seed: style_figures(
+                load_generator(cfg, out_dir / f"gan_body_s{seed}" / "g_ema.safetensors"), seed), resume)
         if g["balance"]:
             lt = doll_split(cfg, cfg["n_train"], 1000 * seed + 2, schemes=("body",), yaw_probs=cfg["long_tail"])
             one["gan"]["long_tail"] = run_unit(out_dir / f"gan_longtail_s{seed}", lambda o, r: gan_unit(
@@ -2397,7 +2472,7 @@ def main(scale: str | None = None, **overrides) -> dict[str, Any]:
     write_run_results("stylegan_human", cfg, opts, out)
     return out
 
-# %% ../../nbs/18_stylegan_human.ipynb #sghuman156
+# %% ../../nbs/18_stylegan_human.ipynb #sghuman164
 def gpu_benchmark(dry_run: bool = False, batch: int = 64, iters: int = 20, warmup: int = 5) -> dict[str, Any]:
     """Training-step time of the gpu tier's GAN (64 x 32) in fp32 and bf16 autocast, and the forward time of
     `shhq_generator(1024)` at batch 8, timed interleaved by `compare_times`. `dry_run`: tiny, on the CPU."""
