@@ -2105,7 +2105,7 @@ def experiment_config(scale: str) -> dict[str, Any]:
                 gan=dict(gan, steps=150, schemes=("body",), sizes=None, balance=False)),
         cpu=dict(seeds=(0, 1), n_train=4000, n_test=2000, n_eval=2000, n_boot=100, vtest=dict(every=5, limit=None),
                  extractor=dict(batch=64, lr=2e-3, epochs=24, warmup=50),
-                 gan=dict(gan, steps=3000, schemes=("body", "face", "pelvis"), sizes=(250, 1000, 4000), balance=True)),
+                 gan=dict(gan, steps=1500, schemes=("body", "face", "pelvis"), sizes=(250, 1000, 4000), balance=True)),
         gpu=dict(seeds=(0, 1, 2), canvas=128, hw=(64, 32), n_train=16000, n_test=4000, n_eval=5000, n_boot=200,
                  inception=True,
                  vtest=dict(every=1, limit=None), extractor=dict(batch=256, lr=2e-3, epochs=20, warmup=100),
