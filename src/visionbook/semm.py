@@ -704,13 +704,13 @@ def scan_figure(obj_path: str | Path, maps: Mapping[str, np.ndarray], scale: flo
     panels = {"scan": render_mesh(verts, faces, **kw)}
     for name, m in maps.items():
         panels[name] = render_mesh(displace(verts, faces, uv, m, scale), faces, **kw)
+    lim = max([1e-6] + [float(np.abs(m).max()) for m in maps.values()])  # one grey scale for every map
     fig, axes = plt.subplots(2, len(panels), figsize=(3 * len(panels), 6.4), squeeze=False)
     for k, (name, img) in enumerate(panels.items()):
         axes[0, k].imshow(img, cmap="gray", vmin=0, vmax=1)
         axes[0, k].set_title(name)
         if k:  # the map itself, same window: grooves dark
-            axes[1, k].imshow(maps[name], cmap="gray", vmin=-max(1e-6, np.abs(maps[name]).max()),
-                              vmax=max(1e-6, np.abs(maps[name]).max()))
+            axes[1, k].imshow(maps[name], cmap="gray", vmin=-lim, vmax=lim)
         else:  # where the scan's vertices fall in the window (one dot per original-mesh vertex)
             axes[1, k].plot(uv0[:, 0], uv0[:, 1], ",", color="k", alpha=0.5)
             axes[1, k].set(xlim=(0, 1), ylim=(1, 0), aspect="equal")
@@ -1948,7 +1948,7 @@ def semm_figures(nets: SEMMModel, data: Mapping[str, Any], cfg: Mapping[str, Any
         maps = {"input map": disp,
                 "smile (T_e)": edit_expression(nets, disp, lines, facescape_bs29()[smile], 0.5, tau).numpy(),
                 "age 0.9 (T_a)": edit_age(nets, disp, lines, 0.9, tau).numpy()}
-        out["scan"] = figure_png(scan_figure(obj, maps, scale=12.0, size=300))
+        out["scan"] = figure_png(scan_figure(obj, maps, scale=60.0, size=300))
     return out
 
 # %% ../../nbs/19_semm.ipynb #semm103
