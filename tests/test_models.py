@@ -43,9 +43,10 @@ SPECS = {
     # StyleGAN-Human: the released architecture at 16 x 8 (channel_base 16384 below 512: 512 channels everywhere)
     "stylegan_human_generator": (dict(resolution=16), lambda b: (torch.randn(b, 512),), {}),
     "stylegan_human_discriminator": (dict(resolution=16), lambda b: (torch.randn(4 * b, 3, 16, 8),), {}),
-    # SEMM: the five networks at 16 x 16, narrow; forward = reconstruction of 2-channel maps
-    "semm": (dict(size=16, width=0.125, d_multiplier=0.0625, d_max_ch=32, hidden=32, global_dim=16),
-             lambda b: (torch.cat([-0.1 * torch.rand(b, 1, 16, 16), torch.rand(b, 1, 16, 16) * 2 - 1], 1),), {}),
+    # SEMM: E, G, Te, Ta at 16 x 16, narrow; forward = the edit of 2-channel maps to a label [29 weights, age]
+    "semm": (dict(size=16, width=0.125, hidden=32, global_dim=16),
+             lambda b: (torch.cat([-0.1 * torch.rand(b, 1, 16, 16), torch.rand(b, 1, 16, 16) * 2 - 1], 1),
+                        torch.cat([torch.rand(b, 29), torch.rand(b, 1)], 1)), {}),
 }
 TIMM_MODELS = visionbook.list_models(timm=True)
 

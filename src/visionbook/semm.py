@@ -1672,13 +1672,14 @@ class SEMMTask(_SEMMPasses):
 # %% ../../nbs/19_semm.ipynb #semm092
 class SEMMModel(nn.ModuleDict):
     """SEMM's networks by name (E, G, Te, Ta[, D]). forward(x (B, 2, S, S) float, label (B, 30) | None,
-    noise_seed) -> (B, 2, S, S): G(E(x)), or with `label` the expression edit G(Te(E(x), label))."""
+    noise_seed) -> (B, 2, S, S): G(E(x)), or with `label` = [29 blendshape weights, age] the edit to that
+    expression and age, G(Ta(Te(E(x), label), label))."""
 
     def forward(self, x: torch.Tensor, label: torch.Tensor | None = None,
                 noise_seed: int | None = None) -> torch.Tensor:
         codes = self["E"](x)
         if label is not None:
-            codes = self["Te"](*codes, label)
+            codes = self["Ta"](*self["Te"](*codes, label), label)
         return self["G"](*codes, noise_seed=noise_seed)
 
 
@@ -1729,9 +1730,10 @@ def semm_task(nets: SEMMModel, faithful: bool = True, weights: Mapping[str, floa
 
 # %% ../../nbs/19_semm.ipynb #semm094
 @register_model(timm=False)
-def semm(size: int = 256, **kw: Any) -> SEMMModel:
-    "The registry entry: `semm_nets(size, **kw)` (the official configuration at the defaults)."
-    return semm_nets(size, **kw)
+def semm(size: int = 256, discriminator: bool = False, **kw: Any) -> SEMMModel:
+    """The registry entry: the detail model E, G, Te, Ta of `semm_nets(size, **kw)` (the official configuration at
+    the defaults); the discriminator, needed for training only, with `discriminator=True`."""
+    return semm_nets(size, discriminator=discriminator, **kw)
 
 # %% ../../nbs/19_semm.ipynb #semm097
 VARIANTS = {  # name -> (faithful, loss-weight overrides on top of the tier's objective)
