@@ -1685,11 +1685,12 @@ class SEMMModel(nn.ModuleDict):
 
 def semm_nets(size: int = 256, width: float = 0.25, d_multiplier: float = 0.5, hidden: int = 512,
               global_dim: int = 64, code_ch: int = 8, discriminator: bool = True, d_max_ch: int = 512,
-              enc_width: float | None = None) -> SEMMModel:
+              enc_width: float | None = None, t_lr_mul: float = 0.01) -> SEMMModel:
     """E, G, Te, Ta (and D) for `size` x `size` maps with an 8 x 8 spatial code: the official configuration at the
     defaults (256, width 0.25, D multiplier 0.5 and at most 512 channels, transformers 4 x 512). `enc_width`
     (default `width`) widens the encoder alone: at 32 px its 8 x 8 stage has 128 * enc_width channels (256 official).
-    G's structure clamp is straight-through (a deviation in the gradient only; see Deviations).
+    G's structure clamp is straight-through (a deviation in the gradient only; see Deviations). `t_lr_mul`: the
+    transformers' learning-rate multiplier (0.01 official: they learn 100 times slower than E and G).
     Raises ValueError unless size = 8 * 2**k, k >= 1."""
     k = int(round(math.log2(size / 8))) if size >= 8 else -1
     if isinstance(size, bool) or not isinstance(size, int) or k < 1 or 8 * 2 ** k != size:
@@ -1697,8 +1698,8 @@ def semm_nets(size: int = 256, width: float = 0.25, d_multiplier: float = 0.5, h
     code = (code_ch, 8, 8)
     nets = dict(E=Encoder(code_ch=code_ch, global_dim=global_dim, num_down=k, width=enc_width or width),
                 G=Generator(code_ch=code_ch, global_dim=global_dim, num_up=k, width=width, straight_through=True),
-                Te=ExpressionTransformer(code_shape=code, hidden=hidden),
-                Ta=AgeTransformer(code_shape=code, global_dim=global_dim, hidden=hidden))
+                Te=ExpressionTransformer(code_shape=code, hidden=hidden, lr_mul=t_lr_mul),
+                Ta=AgeTransformer(code_shape=code, global_dim=global_dim, hidden=hidden, lr_mul=t_lr_mul))
     if discriminator:
         nets["D"] = MultiHeadDiscriminator(size=size, multiplier=d_multiplier, max_ch=d_max_ch)
     return SEMMModel(nets)
@@ -1752,7 +1753,7 @@ OBJECTIVES = {  # the brief's CPU objective (L1 terms, paired age, no D) and the
 def experiment_config(scale: str) -> dict[str, Any]:
     """Tier `scale` (ci | cpu | gpu | full): WrinkleWorld size and identities, the networks, objective, steps,
     variants and seeds. `tau` is the distance-field truncation as a fraction of the map side."""
-    small = dict(width=0.125, hidden=128, global_dim=32, d_multiplier=0.125, d_max_ch=64)
+    small = dict(width=0.125, hidden=128, global_dim=32, d_multiplier=0.125, d_max_ch=64, t_lr_mul=1.0)
     common = dict(data="wrinkle_world", seeds=(0,), size=32, tau=0.15, n_identities=40, nets=small, objective="l1",
                   batch=16, steps=150, lr=0.002, betas=(0.9, 0.99), weights={}, variants=("fixed",),
                   ages=(0.1, 0.3, 0.5, 0.7, 0.9), n_train_rows=None)
