@@ -13,6 +13,7 @@ import io
 import json
 import math
 from pathlib import Path
+import re
 import time
 from typing import Any, Callable, Mapping, Sequence
 
@@ -39,9 +40,10 @@ __all__ = ['FACESCAPE_EXPRESSIONS', 'FACESCAPE_BS51_NAMES', 'FACESCAPE_BS_COLUMN
            'head_indices', 'MultiHeadDiscriminator', 'semm_inputs', 'swap_pairs', 'pair_batch', 'l1_channels',
            'feature_matching', 'g_adv', 'd_real_fake', 'line_f1', 'line_f1_by_family', 'stroke_depth',
            'pca_compactness', 'draw_stroke', 'edit_lines', 'edit_expression', 'edit_age', 'interpolate_codes', 'editor',
-           'edit_figure', 'SEMMTask', 'SEMMModel', 'semm_nets', 'semm_loader', 'semm_task', 'semm', 'experiment_config',
-           'semm_data', 'train_semm', 'evaluate_transfer', 'evaluate_edits', 'evaluate_age', 'run_variant', 'load_semm',
-           'figure_png', 'semm_figures', 'pca_baseline', 'run_experiment', 'main', 'gpu_benchmark']
+           'edit_figure', 'SEMMTask', 'SEMMModel', 'semm_nets', 'semm_loader', 'semm_task', 'semm', 'official_key',
+           'load_official_semm', 'experiment_config', 'semm_data', 'train_semm', 'evaluate_transfer', 'evaluate_edits',
+           'evaluate_age', 'run_variant', 'load_semm', 'figure_png', 'semm_figures', 'pca_baseline', 'run_experiment',
+           'main', 'gpu_benchmark']
 
 # %% ../../nbs/19_semm.ipynb #semm008
 def _as_line_array(lines: Any) -> np.ndarray:
@@ -1737,6 +1739,66 @@ def semm(size: int = 256, discriminator: bool = False, **kw: Any) -> SEMMModel:
     return semm_nets(size, discriminator=discriminator, **kw)
 
 # %% ../../nbs/19_semm.ipynb #semm097
+_OFFICIAL_RULES = [  # official -> ours, applied in order to the name inside E. / G. / D. (see load_official_semm)
+    (r"\.(Conv|Act)\.", "."), (r"^FromRGB", "from_input"), (r"^ToSpatialCode", "to_spatial"),
+    (r"^DownToSpatialCode\.ResBlockDownBy(\d+)", lambda m, nd, ls: f"down.{int(math.log2(int(m[1])))}"),
+    (r"^DownToGlobalCode\.ConvLayerDownBy(\d+)", lambda m, nd, ls: f"global_convs.{int(math.log2(int(m[1]))) - nd}"),
+    (r"^ToGlobalCode\.0", "to_global"), (r"^SpatialCodeModulation\.scale", "mod_scale"),
+    (r"^SpatialCodeModulation\.bias", "mod_bias"), (r"^HeadResnetBlock(\d+)", r"heads.\1"),
+    (r"^UpsamplingResBlock(\d+)", lambda m, nd, ls: f"ups.{int(math.log2(int(m[1]))) - 4}"),
+    (r"\.noise\.weight$", ".noise_weight"), (r"\.activate\.bias$", ".bias"), (r"^ToRGB\.bias$", "out_bias"),
+    (r"^ToRGB\.conv", "to_out"), (r"^stylegan2_D\.convs\.0\.", "from_input."),
+    (r"^stylegan2_D\.convs\.(\d+)", lambda m, nd, ls: f"blocks.{int(m[1]) - 9 + ls}"),
+    (r"^stylegan2_D\.final_conv", "final_conv"), (r"^stylegan2_D\.final_linear\.0", "fc1"),
+    (r"^stylegan2_D\.final_linear\.1", "fc2")]
+
+
+def official_key(key: str, size: int = 256) -> str | None:
+    """Our SEMMModel parameter name for an official checkpoint key at map size `size`, or None for the official
+    buffers we do not store (blur kernels, D's age-bin centres) and networks we do not build (LPIPS, patch D)."""
+    net, _, k = key.partition(".")
+    if net in ("TExp", "TAge"):
+        return ("Te." if net == "TExp" else "Ta.") + k
+    if net not in ("E", "G", "D") or k.endswith(".kernel") or k.endswith("age_cluster"):
+        return None
+    nd, ls = int(math.log2(size // 8)), int(math.log2(size))
+    for pat, rep in _OFFICIAL_RULES:
+        k = re.sub(pat, (lambda m, r=rep: r(m, nd, ls)) if callable(rep) else rep, k)
+    return f"{net}.{k}"
+
+
+def load_official_semm(checkpoint: str | Path | Mapping[str, torch.Tensor], size: int = 256,
+                       discriminator: bool | None = None, **kw: Any) -> SEMMModel:
+    """`semm_nets(size, **kw)` (eval mode) with the weights of an official checkpoint: a path to the release's
+    `*_checkpoint.pth` (read with weights_only=True) or its state_dict. D is built when the checkpoint has D.
+    weights (or as `discriminator` says). Raises FileNotFoundError for a missing file, ValueError naming the first
+    missing, unknown or mis-sized parameter."""
+    if isinstance(checkpoint, (str, Path)):
+        if not Path(checkpoint).is_file():
+            raise FileNotFoundError(f"SEMM checkpoint not found: {checkpoint}")
+        checkpoint = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    if discriminator is None:
+        discriminator = any(k.startswith("D.") for k in checkpoint)
+    nets = semm_nets(size, discriminator=discriminator, **kw)
+    own = nets.state_dict()
+    new = {}
+    for key, value in checkpoint.items():
+        ours = official_key(key, size)
+        if ours is None or (ours.startswith("D.") and not discriminator):
+            continue
+        if ours not in own:
+            raise ValueError(f"checkpoint key {key!r} (ours: {ours!r}) has no counterpart in semm_nets({size}).")
+        if value.numel() != own[ours].numel():
+            raise ValueError(f"checkpoint key {key!r}: {tuple(value.shape)} does not fit {ours} "
+                             f"{tuple(own[ours].shape)}.")
+        new[ours] = value.reshape(own[ours].shape)
+    missing = sorted(set(own) - set(new))
+    if missing:
+        raise ValueError(f"the checkpoint lacks {len(missing)} parameters of semm_nets({size}), e.g. {missing[:3]}.")
+    nets.load_state_dict(new)
+    return nets.eval()
+
+# %% ../../nbs/19_semm.ipynb #semm100
 VARIANTS = {  # name -> (faithful, loss-weight overrides on top of the tier's objective)
     "fixed": (False, {}),
     "faithful": (True, {}),  # Ta not optimised (the release); with the l1 objective it still gets paired age targets
@@ -1772,7 +1834,7 @@ def experiment_config(scale: str) -> dict[str, Any]:
 SMOKE = dict(seeds=(0,), n_identities=20, steps=4, batch=4, variants=("fixed",), ages=(0.2, 0.8), n_train_rows=8,
              nets=dict(width=0.125, hidden=32, global_dim=16, d_multiplier=0.0625, d_max_ch=32))
 
-# %% ../../nbs/19_semm.ipynb #semm099
+# %% ../../nbs/19_semm.ipynb #semm102
 def semm_data(cfg: Mapping[str, Any], seed: int = 0) -> dict[str, Any]:
     """The tier's maps as tensors: x (N, 2, S, S) inputs, label, identity, expression, test, lines, family_masks,
     and for WrinkleWorld `aged` = every map re-rendered at a random other age (the paired age targets) and `ids`."""
@@ -1815,7 +1877,7 @@ def train_semm(cfg: Mapping[str, Any], data: Mapping[str, Any], variant: str, se
               for c in keep}
     return nets.eval(), dict(steps=learn.step, seconds=time.perf_counter() - t0, curves=curves)
 
-# %% ../../nbs/19_semm.ipynb #semm100
+# %% ../../nbs/19_semm.ipynb #semm103
 def _batched(fn: Callable, *ts: torch.Tensor, bs: int = 128) -> torch.Tensor:
     "fn over slices of `bs` rows of the tensors `ts`, concatenated."
     return torch.cat([fn(*(t[i:i + bs] for t in ts)) for i in range(0, len(ts[0]), bs)])
@@ -1881,7 +1943,7 @@ def evaluate_edits(nets: SEMMModel, data: Mapping[str, Any], cfg: Mapping[str, A
     return dict(groove_drawn=float(g_on), groove_without=float(g_off), erase_depth_before=float(before),
                 erase_depth_after=float(after), n_maps=len(nrows))
 
-# %% ../../nbs/19_semm.ipynb #semm101
+# %% ../../nbs/19_semm.ipynb #semm104
 @torch.no_grad()
 def evaluate_age(nets: SEMMModel, data: Mapping[str, Any], cfg: Mapping[str, Any]) -> dict[str, Any] | None:
     """Age editing of the test identities' neutral maps to each of cfg['ages'] against the renderer's re-aged maps
@@ -1926,7 +1988,7 @@ def load_semm(cfg: Mapping[str, Any], path: str | Path) -> SEMMModel:
     load_weights(nets, path)
     return nets.eval()
 
-# %% ../../nbs/19_semm.ipynb #semm102
+# %% ../../nbs/19_semm.ipynb #semm105
 def figure_png(fig: Any, dpi: int = 80) -> str:
     "A matplotlib figure as a base64 PNG string (the figure is closed)."
     import matplotlib.pyplot as plt  # noqa: PLC0415 - plotting only where a figure is made
@@ -1954,7 +2016,7 @@ def semm_figures(nets: SEMMModel, data: Mapping[str, Any], cfg: Mapping[str, Any
         out["scan"] = figure_png(scan_figure(obj, maps, scale=60.0, size=300))
     return out
 
-# %% ../../nbs/19_semm.ipynb #semm103
+# %% ../../nbs/19_semm.ipynb #semm106
 def pca_baseline(cfg: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
     """Compactness: a PCA on the training displacement maps with as many components as SEMM's code has numbers
     (8 x 8 x 8 + global_dim), its mean |error| on the test maps, and with half and a quarter as many."""
@@ -1986,7 +2048,7 @@ def main(scale: str | None = None, **overrides) -> dict[str, Any]:
     write_run_results("semm", cfg, opts, out)
     return out
 
-# %% ../../nbs/19_semm.ipynb #semm119
+# %% ../../nbs/19_semm.ipynb #semm122
 def gpu_benchmark(dry_run: bool = False, batch: int = 32, iters: int = 20, warmup: int = 5) -> dict[str, Any]:
     """Step time of the gpu tier's SEMMTask (D and G steps) in fp32 and bf16 autocast, and the official networks'
     encode + decode at 256 x 256, timed interleaved by `compare_times`. `dry_run`: tiny sizes on the CPU."""
