@@ -26,7 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import check_tensor, get_device, register_model, run_unit, start_run, tier_config, write_run_results
+from .core import check_tensor, get_device, register_model, run_unit, setting, start_run, tier_config, write_run_results
 from .data import TensorLoader
 from .learner import adam, constant, Learner, load_weights, Metrics, Progress, save_weights, Task
 from .measure import compare_times
@@ -1839,7 +1839,6 @@ def semm_data(cfg: Mapping[str, Any], seed: int = 0) -> dict[str, Any]:
     """The tier's maps as tensors: x (N, 2, S, S) inputs, label, identity, expression, test, lines, family_masks,
     and for WrinkleWorld `aged` = every map re-rendered at a random other age (the paired age targets) and `ids`."""
     if cfg["data"] == "facescape":
-        from visionbook.core import setting  # noqa: PLC0415
         ds = load_facescape(setting("facescape"), split="all", size=cfg["size"], seed=seed, tau=cfg["tau"])
         x = torch.stack([torch.from_numpy(ds["structure"]), torch.from_numpy(ds["disp"])], 1)
         aged = None
@@ -2002,7 +2001,6 @@ def semm_figures(nets: SEMMModel, data: Mapping[str, Any], cfg: Mapping[str, Any
     """PNG strings of the first test identity's neutral map: `edits` (edit_figure: expressions, ages, a drawn stroke,
     an erased family) and `scan` (the real face scan displaced by the input map, its smile edit and its age-0.9
     edit; None when the scan file of the `james` setting is absent)."""
-    from visionbook.core import setting  # noqa: PLC0415 - read at call time: a test may point it elsewhere
     k = int(torch.nonzero(data["test"] & (data["expression"] == 0))[0, 0])
     disp, lines, S, tau = data["x"][k, 1].numpy(), data["lines"][k], cfg["size"], cfg["tau"]
     stroke = [(0.3 * S, 0.85 * S), (0.7 * S, 0.85 * S)]
