@@ -3,6 +3,7 @@
 # %% ../../nbs/03_measure.ipynb #c2ec5440
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib
 import json
@@ -12,6 +13,7 @@ import statistics
 import time
 import traceback
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -27,7 +29,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['LEDGER_COLUMNS', 'count_params', 'count_macs', 'compare_times', 'time_fn', 'PeakTensorMemory',
-           'saved_for_backward_bytes', 'peak_memory', 'save_results', 'load_results', 'predict',
+           'saved_for_backward_bytes', 'peak_memory', 'OpCount', 'count_ops', 'save_results', 'load_results', 'predict',
            'gpu_benchmark_chapters', 'run_gpu_benchmarks', 'claims_ledger']
 
 # %% ../../nbs/03_measure.ipynb #504b3c1c
@@ -217,6 +219,51 @@ def peak_memory(fn: Callable[[], Any], device: str | torch.device | None = None)
     with PeakTensorMemory() as m:
         fn()
     return m.peak
+
+# %% ../../nbs/03_measure.ipynb #7db01cfb
+_NO_KERNEL = frozenset({"aten._unsafe_view", "aten.empty", "aten.empty_like", "aten.empty_strided", "aten.lift_fresh"})
+
+
+@dataclass
+class OpCount:
+    "What `count_ops` saw: `total` backend operators, per name in `by_op`; `views` and `host` ones not counted."
+    total: int
+    by_op: dict
+    views: int
+    host: int
+
+    def top(self, n: int = 10) -> list[tuple[str, int]]:
+        "The `n` most frequent operators."
+        return collections.Counter(self.by_op).most_common(n)
+
+
+class _OpCounter(TorchDispatchMode):
+    def __init__(self):
+        super().__init__()
+        self.by_op, self.views, self.host = collections.Counter(), 0, 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        name = str(func.overloadpacket)
+        if name in _NO_KERNEL or any(r.alias_info is not None and not r.alias_info.is_write
+                                     for r in func._schema.returns):
+            self.views += 1
+            return out
+        tensors = [t for t in tree_flatten((args, kwargs, out))[0] if isinstance(t, torch.Tensor)]
+        if name.startswith("profiler.") or (tensors and all(t.dim() == 0 for t in tensors)):
+            self.host += 1
+        else:
+            self.by_op[name] += 1
+        return out
+
+
+def count_ops(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> OpCount:
+    "Backend operators (views and 0-d bookkeeping excluded) that `fn(*args, **kwargs)` dispatches, backward included."
+    if not callable(fn):
+        raise TypeError(f"count_ops needs a callable (a step or a forward), got {type(fn).__name__}.")
+    with _OpCounter() as c:
+        fn(*args, **kwargs)
+    return OpCount(sum(c.by_op.values()), dict(c.by_op), c.views, c.host)
 
 # %% ../../nbs/03_measure.ipynb #2b83ede7
 def _json_number(v: Any) -> Any:
