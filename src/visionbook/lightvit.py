@@ -41,8 +41,9 @@ from .data import imagenet_loaders
 
 # %% auto #0
 __all__ = ['LIGHTVIT_VARIANTS', 'PAPER', 'default_cfgs', 'IMAGENET_RECIPE', 'SMOKE', 'BENCH_TIMM_BASELINES', 'PEAK_BF16_TFLOPS',
-           'ConvStem8', 'relative_position_index', 'LocalGlobalAttention', 'BiAttn', 'BiAttnMlp', 'ResidualPatchMerge',
-           'Block', 'LightViT', 'lightvit_tiny', 'lightvit_small', 'lightvit_base', 'deterministic_state_dict',
+           'ConvStem8', 'relative_position_index', 'heads', 'LocalGlobalAttention', 'windowed_attention',
+           'to_window_order', 'from_window_order', 'run_stage', 'BiAttn', 'BiAttnMlp', 'ResidualPatchMerge', 'Block',
+           'LightViT', 'lightvit_tiny', 'lightvit_small', 'lightvit_base', 'deterministic_state_dict',
            'load_authors_lightvit', 'parity_input', 'parity_outputs', 'make_parity_fixture', 'analytic_macs',
            'ToyGlobalMean', 'ToyRegressionTask', 'run_toy', 'micro_models', 'small_image_data', 'run_comparison',
            'experiment_config', 'MixupClassificationTask', 'train_imagenet', 'main', 'peak_tflops', 'gpu_benchmark']
@@ -79,7 +80,7 @@ def relative_position_index(window: int) -> torch.Tensor:
     d = yx[:, :, None] - yx[:, None, :] + (window - 1)                  # offsets shifted to [0, 2w-2], (2, N, N)
     return (d[0] * (2 * window - 1) + d[1]).flatten()                    # row-major index into the table
 
-# %% ../../nbs/11_lightvit.ipynb #1c1248b3
+# %% ../../nbs/11_lightvit.ipynb #9a25b390
 def _attend_reference(q, k, v, bias=None):
     "softmax(q * d^-1/2 @ k^T + bias) @ v, written out: (..., Lq, d), (..., Lk, d) -> (..., Lq, d)."
     attn = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)            # scale q first, as the authors do
@@ -88,14 +89,31 @@ def _attend_reference(q, k, v, bias=None):
     return attn.softmax(dim=-1) @ v
 
 
+def _attend_biased(q, k, v, bias):
+    """softmax(q k^T d^-1/2 + bias) v with an additive bias that may be learnt: (..., L, d) -> (..., L, d).
+
+    SDPA everywhere except on the CPU with a bias that needs a gradient: there SDPA falls back to its math path
+    (q and k scaled separately, 6 operators); `add(bias, qk^T, alpha=s)` is the same formula in 4."""
+    if bias is None or q.device.type != "cpu" or not (bias.requires_grad and torch.is_grad_enabled()):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+    return torch.add(bias, q @ k.transpose(-2, -1), alpha=q.shape[-1] ** -0.5).softmax(-1) @ v   # softmax(B + s q k^T) v
+
+
 def _attend(q, k, v, bias=None, impl="sdpa"):
     if impl == "sdpa":
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        return _attend_biased(q, k, v, bias)
     if impl == "reference":
         return _attend_reference(q, k, v, bias)
     raise ValueError(f"attn_impl must be 'sdpa' or 'reference', got {impl!r}.")
 
 
+def heads(t: torch.Tensor, parts: int, num_heads: int) -> list[torch.Tensor]:
+    """(B, L, parts * num_heads * d) -> `parts` views (B, num_heads, L, d), e.g. q, k, v of a fused projection.
+    Their gradients stack straight back into t's layout (one `stack`, no copy)."""
+    return [p.transpose(1, 2) for p in t.unflatten(-1, (parts, num_heads, -1)).unbind(2)]
+
+
+# %% ../../nbs/11_lightvit.ipynb #1c1248b3
 class LocalGlobalAttention(nn.Module):
     """LightViT attention on z = [global tokens; image tokens], (B, T + H*W, C) -> same shape.
 
@@ -145,7 +163,10 @@ class LocalGlobalAttention(nn.Module):
             o = o[:, :H, :W]
         return o.flatten(1, 2)
 
-    def forward(self, x: torch.Tensor, H: int, W: int) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, H: int, W: int, windowed: bool = False) -> torch.Tensor:
+        "`windowed`: the image tokens come in window order (see `windowed_attention`), else in raster order."
+        if windowed:
+            return windowed_attention(self, x, H, W)
         T, h = self.num_tokens, self.num_heads
         q, k, v = rearrange(self.qkv(x), "b n (three h d) -> three b h n d", three=3, h=h)
         qi, ki, vi = q[:, :, T:], k[:, :, T:], v[:, :, T:]                # image tokens; global k, v are unused
@@ -159,6 +180,56 @@ class LocalGlobalAttention(nn.Module):
             kg, vg = rearrange(self.kv_global(g), "b t (two h d) -> two b h t d", two=2, h=h)
             x_img = x_img + rearrange(_attend(qi, kg, vg, None, self.attn_impl), "b h n d -> b n (h d)")
         return self.proj(torch.cat([g, x_img], dim=1))
+
+# %% ../../nbs/11_lightvit.ipynb #964fe0e1
+def windowed_attention(att: LocalGlobalAttention, x: torch.Tensor, H: int, W: int) -> torch.Tensor:
+    """`att` on z (B, T + H*W, C) whose image tokens are in window order (`to_window_order`), H and W multiples of
+    the window: the same function as `att(x, H, W)` on raster order, with fewer operators. -> (B, T + H*W, C)."""
+    T, h, n = att.num_tokens, att.num_heads, att.window_size ** 2
+    if H % att.window_size or W % att.window_size:
+        raise ValueError(f"windowed attention needs H, W multiples of the window {att.window_size}, got {H}x{W}.")
+    qkv_g, qkv_i = att.qkv(x).split([T, H * W], dim=1)                     # (B, T, 3C), (B, HW, 3C)
+    qw, kw, vw = rearrange(qkv_i, "b (nw n) (three h d) -> three (b nw) h n d", n=n, three=3, h=h)   # one copy
+    bias = rearrange(F.embedding(att.relative_position_index.view(n, n), att.relative_position_bias_table),
+                     "i j h -> h i j")                                    # (h, w², w²)
+    o = _attend(qw, kw, vw, bias.to(qw.dtype), att.attn_impl)              # (B*nW, h, w², d)
+    x_img = rearrange(o, "(b nw) h n d -> b (nw n) (h d)", b=x.shape[0])   # (B, HW, C), window order kept
+    if T == 0:
+        return att.proj(x_img)
+    qi, ki, vi = heads(qkv_i, 3, h)                                        # views (B, h, HW, d)
+    qg = qkv_g.unflatten(-1, (3, h, -1))[:, :, 0].transpose(1, 2)          # global queries (B, h, T, d)
+    g = rearrange(F.scaled_dot_product_attention(qg, ki, vi), "b h t d -> b t (h d)")   # aggregation (B, T, C)
+    if att.use_global:
+        kg, vg = heads(att.kv_global(g), 2, h)                             # (B, h, T, d)
+        x_img = x_img + rearrange(F.scaled_dot_product_attention(qi, kg, vg), "b h n d -> b n (h d)")  # broadcast
+    return att.proj(torch.cat([g, x_img], dim=1))
+
+
+def to_window_order(x: torch.Tensor, T: int, H: int, W: int, w: int) -> torch.Tensor:
+    "z (B, T + H*W, C) in raster order -> window order (window by window, raster inside a window); globals first."
+    g, t = x.split([T, H * W], dim=1)
+    return torch.cat([g, rearrange(t, "b (ny wy nx wx) c -> b (ny nx wy wx) c", wy=w, wx=w, nx=W // w)], dim=1)
+
+
+def from_window_order(x: torch.Tensor, T: int, H: int, W: int, w: int) -> torch.Tensor:
+    "The inverse of `to_window_order`."
+    g, t = x.split([T, H * W], dim=1)
+    return torch.cat([g, rearrange(t, "b (ny nx wy wx) c -> b (ny wy nx wx) c", wy=w, wx=w, nx=W // w)], dim=1)
+
+
+def run_stage(stage: nn.Sequential, x: torch.Tensor, H: int, W: int, T: int, w: int):
+    """One stage (an optional `ResidualPatchMerge`, then blocks) on z in raster order -> (z in raster order, (H, W)).
+    The blocks run in window order when the grid allows it and every block uses the fast path."""
+    mods = list(stage)
+    if mods and isinstance(mods[0], ResidualPatchMerge):
+        x, (H, W) = mods.pop(0)(x, H, W)
+    windowed = H % w == 0 and W % w == 0 and all(b.attn.attn_impl == "sdpa" for b in mods)
+    reorder = windowed and (H, W) != (w, w) and len(mods) > 0              # one window: the orders coincide
+    if reorder:
+        x = to_window_order(x, T, H, W, w)
+    for b in mods:
+        x = b(x, H, W, windowed)
+    return (from_window_order(x, T, H, W, w) if reorder else x), (H, W)
 
 # %% ../../nbs/11_lightvit.ipynb #ed8beb4b
 class BiAttn(nn.Module):
@@ -232,8 +303,8 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim, eps=1e-6)
         self.mlp = BiAttnMlp(dim, int(dim * mlp_ratio), drop, biattn)
 
-    def forward(self, x: torch.Tensor, H: int, W: int) -> torch.Tensor:
-        x = x + self.drop_path(self.attn(self.norm1(x), H, W))
+    def forward(self, x: torch.Tensor, H: int, W: int, windowed: bool = False) -> torch.Tensor:
+        x = x + self.drop_path(self.attn(self.norm1(x), H, W, windowed))
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
 
@@ -312,11 +383,7 @@ class LightViT(nn.Module):
         x, (H, W) = self.patch_embed(x)
         x = torch.cat([self.global_token.expand(x.shape[0], -1, -1), x], dim=1)   # global tokens at [0, T)
         for stage in self.stages:
-            for m in stage:
-                if isinstance(m, ResidualPatchMerge):
-                    x, (H, W) = m(x, H, W)
-                else:
-                    x = m(x, H, W)
+            x, (H, W) = run_stage(stage, x, H, W, self.num_tokens, self.window_size)
         return self.norm(x)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
