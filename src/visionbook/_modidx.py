@@ -659,6 +659,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                'visionbook/learner.py'),
                                     'visionbook.learner.Compile': ('learner.html#compile', 'visionbook/learner.py'),
                                     'visionbook.learner.Compile.__init__': ('learner.html#compile.__init__', 'visionbook/learner.py'),
+                                    'visionbook.learner.Compile.before_batch': ( 'learner.html#compile.before_batch',
+                                                                                 'visionbook/learner.py'),
                                     'visionbook.learner.Compile.setup': ('learner.html#compile.setup', 'visionbook/learner.py'),
                                     'visionbook.learner.EMA': ('learner.html#ema', 'visionbook/learner.py'),
                                     'visionbook.learner.EMA.__init__': ('learner.html#ema.__init__', 'visionbook/learner.py'),

@@ -1095,15 +1095,26 @@ class ChannelsLast(Callback):
 
 
 class Compile(Callback):
-    "`torch.compile` of `task.compile_targets()` in place (`nn.Module.compile`), so state_dict keys stay the plain model's."
+    """`torch.compile` of `task.compile_targets()` in place (`nn.Module.compile`), so state_dict keys stay the plain
+    model's. `cuda_graphs=True` is `mode="reduce-overhead"`: on CUDA the compiled forward and backward replay as CUDA
+    graphs (one launch each instead of one per operator), and every training batch starts a new graph step
+    (`torch.compiler.cudagraph_mark_step_begin`), so no output of the previous replay is read after it was reused.
+    On a CPU the mode compiles and runs without graphs."""
     order = -14
 
-    def __init__(self, **options):
+    def __init__(self, cuda_graphs: bool = False, **options):
+        if cuda_graphs and options.setdefault("mode", "reduce-overhead") != "reduce-overhead":
+            raise ValueError(f"Compile(cuda_graphs=True) is mode='reduce-overhead'; got mode={options['mode']!r} too.")
         self.options = options
+        self.cuda_graphs = options.get("mode") in ("reduce-overhead", "max-autotune")   # the modes that capture graphs
 
     def setup(self, learn):
         for m in learn.task.compile_targets():
             m.compile(**self.options)
+
+    def before_batch(self, learn):
+        if self.cuda_graphs:
+            torch.compiler.cudagraph_mark_step_begin()
 
 
 class GradAccum(Callback):
