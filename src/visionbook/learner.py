@@ -1116,7 +1116,7 @@ class Compile(Callback):
         if self.cuda_graphs:
             torch.compiler.cudagraph_mark_step_begin()
 
-
+# %% ../../nbs/02_learner.ipynb #9f1afe0a
 class GradAccum(Callback):
     "Accumulate gradients over `n` batches per optimiser step (the loss of each is divided by `n`)."
 
