@@ -1048,6 +1048,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'visionbook.measure.gpu_benchmark_chapters': ( 'measure.html#gpu_benchmark_chapters',
                                                                                    'visionbook/measure.py'),
                                     'visionbook.measure.load_results': ('measure.html#load_results', 'visionbook/measure.py'),
+                                    'visionbook.measure.optimiser_steps': ('measure.html#optimiser_steps', 'visionbook/measure.py'),
                                     'visionbook.measure.peak_memory': ('measure.html#peak_memory', 'visionbook/measure.py'),
                                     'visionbook.measure.predict': ('measure.html#predict', 'visionbook/measure.py'),
                                     'visionbook.measure.run_gpu_benchmarks': ('measure.html#run_gpu_benchmarks', 'visionbook/measure.py'),

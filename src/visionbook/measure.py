@@ -30,7 +30,7 @@ import numpy as np
 # %% auto #0
 __all__ = ['LEDGER_COLUMNS', 'count_params', 'count_macs', 'compare_times', 'time_fn', 'PeakTensorMemory',
            'saved_for_backward_bytes', 'peak_memory', 'OpCount', 'count_ops', 'save_results', 'load_results', 'predict',
-           'gpu_benchmark_chapters', 'run_gpu_benchmarks', 'claims_ledger']
+           'optimiser_steps', 'gpu_benchmark_chapters', 'run_gpu_benchmarks', 'claims_ledger']
 
 # %% ../../nbs/03_measure.ipynb #504b3c1c
 def count_params(model: nn.Module, trainable_only: bool = False) -> int:
@@ -382,6 +382,23 @@ def predict(model_or_fn: nn.Module | Callable[[Any], Any], data: torch.Tensor | 
     if not outs:
         raise ValueError("predict: data holds no batches (empty tensor or loader).")
     return _concat(outs)
+
+# %% ../../nbs/03_measure.ipynb #ac5d3052
+def optimiser_steps(task: Any, opts: Mapping[str, torch.optim.Optimizer], batch: Any, progress: Callable[[str], Any],
+                    bf16: bool = False) -> Callable[[], None]:
+    """A closure for the benchmarks of multi-optimiser tasks (GANs): one training step of every optimiser in `opts`'
+    order: `task.training_step(batch, progress(name), name)["loss"]` (bf16 autocast if `bf16` and on CUDA),
+    backward, `step`, `zero_grad(set_to_none=True)`. The Learner's loop does more (scaling, schedules, callbacks)."""
+    device = next(iter(task.parameters())).device
+
+    def run():
+        for name, opt in opts.items():
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16 and device.type == "cuda"):
+                loss = task.training_step(batch, progress(name), name)["loss"]
+            loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+    return run
 
 # %% ../../nbs/03_measure.ipynb #2b7f30c7
 def gpu_benchmark_chapters() -> dict[str, Callable[..., dict]]:

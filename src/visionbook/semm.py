@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from .core import check_tensor, get_device, register_model, run_unit, setting, start_run, tier_config, write_run_results
 from .data import TensorLoader
 from .learner import adam, constant, Learner, load_weights, Metrics, Progress, save_weights, Task
-from .measure import compare_times
+from .measure import compare_times, optimiser_steps
 
 # %% auto #0
 __all__ = ['FACESCAPE_EXPRESSIONS', 'FACESCAPE_BS51_NAMES', 'FACESCAPE_BS_COLUMNS', 'WW_FAMILIES', 'WW_BS29_FAMILY',
@@ -2066,14 +2066,8 @@ def gpu_benchmark(dry_run: bool = False, batch: int = 32, iters: int = 20, warmu
     xb = torch.cat([-0.1 * torch.rand(8, 1, big_size, big_size), torch.rand(8, 1, big_size, big_size)], 1).to(dev)
 
     def step(bf16):
-        def run():
-            for i, name in enumerate(("d", "g")):
-                with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16 and dev.type == "cuda"):
-                    loss = task.training_step((x, swap_pairs(x), label), Progress(1, 10, 0, 1, 1, 10), name)["loss"]
-                loss.backward()
-                opts[name].step()
-                opts[name].zero_grad(set_to_none=True)
-        return run
+        return optimiser_steps(task, {k: opts[k] for k in ("d", "g")}, (x, swap_pairs(x), label),
+                               lambda name: Progress(1, 10, 0, 1, 1, 10), bf16)
 
     def forward_big(bf16):
         def run():

@@ -35,7 +35,7 @@ from .core import check_choice, check_tensor, find_weights, get_device, read_sta
 from .data import DataNotFoundError, TensorLoader
 from .dense import fit_spec
 from .learner import adam, constant, EMA, Learner, Metrics, Progress, Task
-from .measure import compare_times
+from .measure import compare_times, optimiser_steps
 
 # %% auto #0
 __all__ = ['YAWS', 'TEXTURES', 'JOINTS', 'POSE_PRIOR', 'HEAD_AXES', 'DOLL_LABELS', 'COCO18', 'MEDIAPIPE33_TO_COCO18', 'SCHEMES',
@@ -2489,14 +2489,8 @@ def gpu_benchmark(dry_run: bool = False, batch: int = 64, iters: int = 20, warmu
     zb = torch.randn(2 if dry_run else 8, big.z_dim, device=dev)
 
     def step(bf16):
-        def run():
-            for i, name in enumerate(("d", "g")):
-                with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16 and dev.type == "cuda"):
-                    loss = task.training_step((real,), Progress(0 if name == "d" else 1, 10, 0, 1, 0, 10), name)["loss"]
-                loss.backward()
-                opts[name].step()
-                opts[name].zero_grad(set_to_none=True)
-        return run
+        return optimiser_steps(task, {k: opts[k] for k in ("d", "g")}, (real,),
+                               lambda name: Progress(0 if name == "d" else 1, 10, 0, 1, 0, 10), bf16)
 
     def forward_big(bf16):
         def run():
