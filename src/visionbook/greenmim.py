@@ -40,10 +40,10 @@ import numpy as np
 # %% auto #0
 __all__ = ['MASK_VALUE', 'STRATEGIES', 'SMOKE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'unit_grid', 'random_unit_mask',
            'check_unit_mask', 'knapsack_pack', 'group_windows', 'attention_cost', 'search_group_size',
-           'min_bins_brute_force', 'WindowGroupingPlan', 'window_ids', 'build_window_plan', 'visible_coords',
-           'merge_index', 'GreenPlan', 'GroupWindowAttention', 'GreenSwinBlock', 'SparsePatchMerging', 'PatchEmbed',
-           'GreenSwinStage', 'GreenSwinEncoder', 'encoder_macs', 'check_plan', 'sincos_pos_embed_2d', 'GreenMIMDecoder',
-           'patchify', 'unpatchify', 'greenmim_loss', 'GreenMIM', 'no_weight_decay_names',
+           'min_bins_brute_force', 'WindowGroupingPlan', 'ShapeBuckets', 'window_ids', 'build_window_plan',
+           'visible_coords', 'merge_index', 'GreenPlan', 'GroupWindowAttention', 'GreenSwinBlock', 'SparsePatchMerging',
+           'PatchEmbed', 'GreenSwinStage', 'GreenSwinEncoder', 'encoder_macs', 'check_plan', 'sincos_pos_embed_2d',
+           'GreenMIMDecoder', 'patchify', 'unpatchify', 'greenmim_loss', 'GreenMIM', 'no_weight_decay_names',
            'greenmim_swin_tiny_patch4_window7_224', 'greenmim_swin_base_patch4_window7_224',
            'greenmim_swin_base_patch4_window14_224', 'greenmim_swin_large_patch4_window14_224',
            'remap_authors_checkpoint', 'encoder_to_timm', 'timm_to_encoder', 'SimMIMSwin', 'GreenMIMTask',
@@ -193,7 +193,10 @@ class WindowGroupingPlan:
     Tokens go to `n_groups * group_size` slots: `gather` (n_groups*g,) is the token in each slot (pads point
     at token 0), `inverse` (N,) the slot of each token, `attn_mask` (n_groups, 1, g, g) is 0 between two real
     tokens of the same window and -100 elsewhere, `rel_index` (n_groups, g, g) indexes the relative-position
-    table from the tokens' true coordinates (pairs that may not attend point at an extra zero row)."""
+    table from the tokens' true coordinates (pairs that may not attend point at an extra row (2w-1)^2 that
+    holds the -100 mask). `identity`: the slots are the tokens in their own order, no pads (one group of all
+    tokens), so `group`/`merge` are reshapes; `masked`: some pair may not attend (else the table needs no
+    extra row)."""
     gather: torch.Tensor
     inverse: torch.Tensor
     attn_mask: torch.Tensor
@@ -204,7 +207,9 @@ class WindowGroupingPlan:
     shift: int
     strategy: str
     counts: list = field(default_factory=list)     # visible tokens per window (all windows, raster order)
-    groups: list = field(default_factory=list)     # window ids per group
+    groups: list = field(default_factory=list)     # window ids per group (bucketed plans: [] for all-pad groups)
+    identity: bool = False
+    masked: bool = True
 
     @property
     def n_tokens(self) -> int:
@@ -227,17 +232,40 @@ class WindowGroupingPlan:
         mv = lambda t: _move(t, device)
         return WindowGroupingPlan(mv(self.gather), mv(self.inverse), mv(self.attn_mask), mv(self.rel_index),
                                   self.n_groups, self.group_size, self.window, self.shift, self.strategy,
-                                  self.counts, self.groups)
+                                  self.counts, self.groups, self.identity, self.masked)
 
     def group(self, x: torch.Tensor) -> torch.Tensor:
         "(B, N, C) tokens -> (B, n_groups, g, C) grouped slots."
         check_tensor(x, "x", shape=("B", self.n_tokens, None))
-        return rearrange(x.index_select(1, self.gather), "b (n g) c -> b n g c", g=self.group_size)
+        if not self.identity:
+            x = x.index_select(1, self.gather)
+        return rearrange(x, "b (n g) c -> b n g c", g=self.group_size)
 
     def merge(self, y: torch.Tensor) -> torch.Tensor:
         "(B, n_groups, g, C) -> (B, N, C): each token read back from its slot (pads dropped)."
         check_tensor(y, "y", shape=("B", self.n_groups, self.group_size, None))
-        return rearrange(y, "b n g c -> b (n g) c").index_select(1, self.inverse)
+        y = rearrange(y, "b n g c -> b (n g) c")
+        return y if self.identity else y.index_select(1, self.inverse)
+
+# %% ../../nbs/12_greenmim.ipynb #cb0c4e11
+@dataclass(frozen=True)
+class ShapeBuckets:
+    """Fixed attention shapes for compiled steps and CUDA graphs. The knapsack plan's (n_groups, g) changes with
+    every mask; with buckets the group size becomes the smallest of `sizes` that holds the largest window count
+    (default `(w^2,)`, a whole window; above every size: the next multiple of the largest), the windows are packed
+    for that size, and the number of groups is rounded up to a multiple of `group_multiple` with all-pad groups
+    (their bias row is the -100 mask, so the output is unchanged). Only the "group" and "pad" layouts vary with
+    the mask: "mask" (one group of the N visible tokens, N fixed by the mask ratio) and "dense" are left alone."""
+    sizes: tuple | None = None
+    group_multiple: int = 2
+
+    def group_size(self, g: int, window: int) -> int:
+        sizes = sorted(self.sizes or (window * window,))
+        fit = [s for s in sizes if s >= g]
+        return fit[0] if fit else -(-g // sizes[-1]) * sizes[-1]
+
+    def n_groups(self, n: int) -> int:
+        return -(-n // self.group_multiple) * self.group_multiple
 
 # %% ../../nbs/12_greenmim.ipynb #1b266ba3
 def window_ids(coords: torch.Tensor, grid: int, window: int, shift: int) -> torch.Tensor:
@@ -250,14 +278,39 @@ def window_ids(coords: torch.Tensor, grid: int, window: int, shift: int) -> torc
     return rc[:, 0] * per_row + rc[:, 1]
 
 
+def _pack(strategy: str, cl: list, w: int, N: int, group_size, search: bool, dim: int, buckets):
+    "(g, groups) of one strategy; with `buckets` the group size and count of the mask-dependent layouts are rounded up."
+    n_win = len(cl)
+    if strategy == "group":
+        if search:
+            g, groups = search_group_size(cl, dim, group_size)
+        else:
+            g = group_size or min(w * w, max(cl))
+            groups = group_windows(cl, g)
+        if buckets is not None and buckets.group_size(g, w) != g:
+            g = buckets.group_size(g, w)
+            groups = group_windows(cl, g)                               # pack for the bucket's size
+    elif strategy == "mask":
+        return N, [[i for i, c in enumerate(cl) if c > 0]]
+    elif strategy == "pad":
+        g, groups = w * w, [[i] for i, c in enumerate(cl) if c > 0]
+    else:  # dense
+        return w * w, [[i] for i in range(n_win)]
+    if buckets is not None:
+        groups = groups + [[] for _ in range(buckets.n_groups(len(groups)) - len(groups))]   # all-pad groups
+    return g, groups
+
+# %% ../../nbs/12_greenmim.ipynb #b1d4e7a2
 def build_window_plan(coords: torch.Tensor, grid: int, window: int, shift: int = 0, strategy: str = "auto",
-                      group_size: int | None = None, search: bool = False, dim: int = 1) -> WindowGroupingPlan:
+                      group_size: int | None = None, search: bool = False, dim: int = 1,
+                      buckets: ShapeBuckets | None = None) -> WindowGroupingPlan:
     """The grouping plan of visible tokens at `coords` (N, 2) (row, col; any order) for one window attention.
 
     strategy: "group" (repeated knapsack into groups of size g = min(w^2, max n_i) unless `group_size`, or
-    the g-search if `search`), "mask" (one group of all N tokens, the authors' masking mode), "pad" (every
-    non-empty window padded to w^2), "dense" (every window, empty ones too, w^2 slots: the cost of a dense
-    Swin with masked keys), "auto" (the authors' rule: "mask" if N <= 2 w^2 else "group")."""
+    the g-search if `search`), "mask" (one group of all N tokens in their own order, the authors' masking
+    mode), "pad" (every non-empty window padded to w^2), "dense" (every window, empty ones too, w^2 slots: the
+    cost of a dense Swin with masked keys), "auto" (the authors' rule: "mask" if N <= 2 w^2 else "group").
+    `buckets` (`ShapeBuckets`): round the mask-dependent shapes up to a few fixed ones."""
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}.")
     check_tensor(coords, "coords", ndim=2, dtype="int")
@@ -272,18 +325,7 @@ def build_window_plan(coords: torch.Tensor, grid: int, window: int, shift: int =
     n_win = ((grid + off + w - 1) // w) ** 2
     counts = torch.bincount(wid, minlength=n_win)
     cl = counts.tolist()
-    if strategy == "group":
-        if search:
-            g, groups = search_group_size(cl, dim, group_size)
-        else:
-            g = group_size or min(w * w, max(cl))
-            groups = group_windows(cl, g)
-    elif strategy == "mask":
-        g, groups = N, [[i for i, c in enumerate(cl) if c > 0]]
-    elif strategy == "pad":
-        g, groups = w * w, [[i] for i, c in enumerate(cl) if c > 0]
-    else:  # dense
-        g, groups = w * w, [[i] for i in range(n_win)]
+    g, groups = _pack(strategy, cl, w, N, group_size, search, dim, buckets)
     # each window -> (group, first slot inside the group); tokens sorted by window keep raster order inside
     win_group = torch.zeros(n_win, dtype=torch.long)
     win_off = torch.zeros(n_win, dtype=torch.long)
@@ -298,6 +340,8 @@ def build_window_plan(coords: torch.Tensor, grid: int, window: int, shift: int =
     rank = torch.empty(N, dtype=torch.long)
     rank[order] = torch.arange(N) - starts[wid[order]]
     slot = win_group[wid] * g + win_off[wid] + rank                # (N,) slot of each token
+    if strategy == "mask":
+        slot = torch.arange(N)                                     # one group: the mask decides, order is free
     nG = len(groups)
     gather = torch.zeros(nG * g, dtype=torch.long)
     gather[slot] = torch.arange(N)
@@ -311,7 +355,8 @@ def build_window_plan(coords: torch.Tensor, grid: int, window: int, shift: int =
     rel = d[..., 0] * (2 * w - 1) + d[..., 1]
     rel = torch.where(same, rel, torch.full_like(rel, T))
     amask = torch.where(same, 0.0, MASK_VALUE).to(torch.float32)[:, None]
-    return WindowGroupingPlan(gather, slot, amask, rel, nG, g, w, shift, strategy, cl, groups)
+    return WindowGroupingPlan(gather, slot, amask, rel, nG, g, w, shift, strategy, cl, groups,
+                              identity=strategy == "mask", masked=not bool(same.all()))
 
 # %% ../../nbs/12_greenmim.ipynb #1b819003
 def visible_coords(unit_mask: torch.Tensor, units: int, unit_tokens: int) -> torch.Tensor:
@@ -346,6 +391,7 @@ class GreenPlan:
     merges: list                       # per stage s >= 1: (N_s, 4) indices into stage s-1 tokens
     unit_index: torch.Tensor | None = None   # (N_units_visible,) visible unit ids, for the decoder
     build_ms: float = 0.0
+    extents: tuple | None = None       # host ints for check_plan: (visible units, per stage (tokens, max coordinate + 1))
 
     def to(self, device, non_blocking: bool = True) -> "GreenPlan":
         "Copy the index tensors to `device`; to CUDA through pinned memory so the copies never block on the GPU."
@@ -355,7 +401,8 @@ class GreenPlan:
         return GreenPlan(self.unit_mask, _move(self.vis_index, device), self.coords,
                          [[p.to(device, non_blocking) for p in ws] for ws in self.windows],
                          [_move(m, device) for m in self.merges],
-                         None if self.unit_index is None else _move(self.unit_index, device), self.build_ms)
+                         None if self.unit_index is None else _move(self.unit_index, device), self.build_ms,
+                         self.extents)
 
 
 def _move(t: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -370,7 +417,9 @@ def _move(t: torch.Tensor, device: torch.device) -> torch.Tensor:
 class GroupWindowAttention(nn.Module):
     """Window attention over grouped visible tokens. Parameters named as timm's Swin `WindowAttention`
     (`qkv`, `proj`, `relative_position_bias_table`). qkv and proj act on the N real tokens; only the
-    attention products run on the padded (n_groups, g) layout."""
+    attention products run on the padded (n_groups, g) layout. `fused_attn`: use SDPA, except on the CPU
+    with a bias that needs its gradient, where SDPA has no fused kernel and runs its math fallback; the
+    explicit softmax(s q k^T + B) v below is that fallback with one scaling and one layout copy."""
     fused_attn = True
 
     def __init__(self, dim: int, num_heads: int, window: int, qkv_bias: bool = True):
@@ -381,26 +430,29 @@ class GroupWindowAttention(nn.Module):
         self.scale = (dim // num_heads) ** -0.5
         self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, num_heads))
         trunc_normal_(self.relative_position_bias_table, std=0.02)
+        # the table's extra row (2w-1)^2: the -100 mask (a non-persistent buffer: checkpoints keep timm's keys)
+        self.register_buffer("mask_row", torch.full((1, num_heads), MASK_VALUE), persistent=False)
         self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
 
     def forward(self, x: torch.Tensor, plan: WindowGroupingPlan) -> torch.Tensor:
         "x (B, N, C) visible tokens -> (B, N, C)."
-        B, N, C = x.shape
-        h = self.num_heads
+        B, h, g = x.shape[0], self.num_heads, plan.group_size
         qkv = plan.group(self.qkv(x))                                         # (B, nG, g, 3C)
-        q, k, v = rearrange(qkv, "b n g (three h d) -> three (b n) h g d", three=3, h=h)
-        table = torch.cat([self.relative_position_bias_table,
-                           self.relative_position_bias_table.new_zeros(1, h)])  # extra zero row: no bias
-        # bias from the true relative positions + (0 | -100) mask between windows / pads: (nG, h, g, g)
-        bias = rearrange(table[plan.rel_index], "n q k h -> n h q k") + plan.attn_mask.to(table.dtype)
-        bias = bias.to(q.dtype).unsqueeze(0).expand(B, -1, -1, -1, -1).reshape(B * plan.n_groups, h, plan.group_size, plan.group_size)
-        if self.fused_attn:
-            o = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        table = self.relative_position_bias_table
+        if plan.masked:      # cross-window and pad pairs read the mask row: -100 and no bias
+            table = torch.cat([table, self.mask_row.to(table.dtype)])
+        # bias from the true relative positions, -100 where two slots may not attend: (nG, h, g, g)
+        bias = rearrange(F.embedding(plan.rel_index, table), "n q k h -> n h q k").to(qkv.dtype)
+        if self.fused_attn and not (bias.requires_grad and x.device.type == "cpu"):
+            q, k, v = rearrange(qkv, "b n g (three h d) -> three (b n) h g d", three=3, h=h)
+            bias = bias.expand(B, -1, -1, -1, -1).reshape(B * plan.n_groups, h, g, g)
+            o = rearrange(F.scaled_dot_product_attention(q, k, v, attn_mask=bias), "(b n) h g d -> b n g (h d)", b=B)
         else:
-            # softmax(q k^T / sqrt(d) + B + M) v
-            o = torch.softmax((q * self.scale) @ k.transpose(-2, -1) + bias, dim=-1) @ v
-        o = rearrange(o, "(b n) h g d -> b n g (h d)", b=B)
+            # one copy makes q, k, v head-major; softmax(s q k^T + B) v, the scale s applied to the logits
+            q, k, v = rearrange(qkv, "b n g (three h d) -> three b n h g d", three=3, h=h).contiguous()
+            attn = torch.add(bias.contiguous(), q @ k.transpose(-2, -1), alpha=self.scale).softmax(-1)
+            o = rearrange(attn @ v, "b n h g d -> b n g (h d)")
         return self.proj(plan.merge(o))
 
 
@@ -476,7 +528,8 @@ class GreenSwinEncoder(nn.Module):
     def __init__(self, img_size: int = 224, patch_size: int = 4, in_chans: int = 3, embed_dim: int = 96,
                  depths: Sequence[int] = (2, 2, 6, 2), num_heads: Sequence[int] = (3, 6, 12, 24), window_size: int = 7,
                  mlp_ratio: float = 4.0, qkv_bias: bool = True, norm_eps: float = 1e-5, strategy: str = "auto",
-                 search_group_size: bool = False, old_code_compat: bool = False):
+                 search_group_size: bool = False, old_code_compat: bool = False,
+                 shape_buckets: ShapeBuckets | None = None):
         super().__init__()
         if len(depths) != len(num_heads):
             raise ValueError(f"depths {tuple(depths)} and num_heads {tuple(num_heads)} must have the same length.")
@@ -491,6 +544,7 @@ class GreenSwinEncoder(nn.Module):
         self.dims = [embed_dim * 2 ** s for s in range(self.n_stages)]
         self.num_features = self.dims[-1]
         self.strategy, self.search_group_size, self.old_code_compat = strategy, search_group_size, old_code_compat
+        self.shape_buckets = shape_buckets       # default `buckets` of make_plan (None: exact shapes)
         self.patch_embed = PatchEmbed(patch_size, in_chans, embed_dim, norm_eps)
         self.layers = nn.Sequential(*[
             GreenSwinStage(self.dims[max(s - 1, 0)], self.dims[s], depths[s], num_heads[s], self.windows[s],
@@ -498,15 +552,17 @@ class GreenSwinEncoder(nn.Module):
         self.norm = nn.LayerNorm(self.num_features, eps=norm_eps)
         self.apply(_init_swin_weights)
 
-    def make_plan(self, mask: torch.Tensor | None = None, strategy: str | None = None) -> GreenPlan:
+    def make_plan(self, mask: torch.Tensor | None = None, strategy: str | None = None,
+                  buckets: ShapeBuckets | None = None) -> GreenPlan:
         """The plan for `mask` (unit mask (units^2,) or unit-aligned patch mask, True = masked; None = all
-        visible), built on the CPU. Reuse it for every block and for every step with the same mask."""
+        visible), built on the CPU. Reuse it for every block and for every step with the same mask. `buckets`
+        (default: the encoder's `shape_buckets`) rounds the attention shapes up to a few fixed ones."""
         t0 = time.perf_counter()
         ut = 2 ** (self.n_stages - 1)
         if mask is None:
             mask = torch.zeros(self.num_units, dtype=torch.bool)
         mask = check_unit_mask(mask, self.units, ut)
-        strategy = strategy or self.strategy
+        strategy, buckets = strategy or self.strategy, buckets or self.shape_buckets
         coords, windows, merges = [], [], []
         for s in range(self.n_stages):
             c = visible_coords(mask, self.units, ut // 2 ** s)
@@ -515,10 +571,12 @@ class GreenSwinEncoder(nn.Module):
             coords.append(c)
             shifts = [0] + ([self.shifts[s]] if self.shifts[s] else [])
             windows.append([build_window_plan(c, self.grids[s], self.windows[s], sh, strategy,
-                                              search=self.search_group_size, dim=self.dims[s]) for sh in shifts])
+                                              search=self.search_group_size, dim=self.dims[s], buckets=buckets)
+                            for sh in shifts])
         vis = coords[0][:, 0] * self.grids[0] + coords[0][:, 1]
         units_vis = (~mask).nonzero().squeeze(1)
-        return GreenPlan(mask, vis, coords, windows, merges, units_vis, (time.perf_counter() - t0) * 1e3)
+        extents = (units_vis.numel(), tuple((c.shape[0], int(c.max()) + 1) for c in coords))
+        return GreenPlan(mask, vis, coords, windows, merges, units_vis, (time.perf_counter() - t0) * 1e3, extents)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, plan: GreenPlan | None = None) -> torch.Tensor:
         """x (B, C, H, W) images, mask (units^2,) bool shared by the batch (True = masked) or a ready `plan`
@@ -571,14 +629,17 @@ def check_plan(enc: GreenSwinEncoder, plan: GreenPlan, mask: torch.Tensor | None
     if len(plan.coords) != enc.n_stages or len(plan.windows) != enc.n_stages or len(plan.merges) != enc.n_stages - 1:
         raise ValueError(f"the plan has {len(plan.coords)} stages but the encoder has {enc.n_stages}; "
                          f"build the plan with this encoder's make_plan.")
-    visible = int((~plan.unit_mask).sum())
-    for s, c in enumerate(plan.coords):
+    # the host ints make_plan stored (no tensor work per step), else computed from the tensors
+    visible, ext = plan.extents or (int((~plan.unit_mask).sum()),
+                                    [(c.shape[0], int(c.max()) + 1 if c.numel() else 0) for c in plan.coords])
+    for s, (count, top) in enumerate(ext):
         want = visible * (ut // 2 ** s) ** 2
-        if c.shape[0] != want or (c.numel() and int(c.max()) >= enc.grids[s]):
-            raise ValueError(f"plan stage {s} has {c.shape[0]} tokens on a grid up to {int(c.max()) + 1 if c.numel() else 0}, but this "
+        if count != want or top > enc.grids[s]:
+            raise ValueError(f"plan stage {s} has {count} tokens on a grid up to {top}, but this "
                              f"encoder expects {want} visible tokens on a {enc.grids[s]}x{enc.grids[s]} grid; "
                              f"build the plan with this encoder's make_plan.")
-    if mask is not None and mask.numel() == n and not torch.equal(mask.detach().cpu().bool().flatten(), plan.unit_mask.flatten()):
+    same = mask is None or mask is plan.unit_mask or mask.numel() != n
+    if not same and not torch.equal(mask.detach().cpu().bool().flatten(), plan.unit_mask.flatten()):
         raise ValueError("both a mask and a plan were given, and the plan was built for another mask; pass one of them.")
     return plan
 
@@ -644,7 +705,7 @@ def unpatchify(x: torch.Tensor, unit: int, channels: int) -> torch.Tensor:
                          f"got {tuple(x.shape)}.")
     return rearrange(x, "b (h w) (p q c) -> b c (h p) (w q)", h=h, p=unit, q=unit, c=channels)
 
-
+# %% ../../nbs/12_greenmim.ipynb #c7a9e2f3
 def greenmim_loss(pred: torch.Tensor, img: torch.Tensor, mask: torch.Tensor, unit: int = 32,
                   norm_pix: bool = True, reduction: str = "mean") -> torch.Tensor:
     """MSE on the masked units only. pred (B, L, unit^2 C), img (B, C, H, W), mask (L,) or (B, L) bool.
@@ -653,14 +714,18 @@ def greenmim_loss(pred: torch.Tensor, img: torch.Tensor, mask: torch.Tensor, uni
     target = patchify(img, unit)
     check_tensor(pred, "pred", shape=tuple(target.shape))
     if norm_pix:
-        mu, var = target.mean(-1, keepdim=True), target.var(-1, keepdim=True)
+        var, mu = torch.var_mean(target, -1, keepdim=True)              # unbiased variance
         target = (target - mu) / (var + 1e-6).sqrt()
-    if mask.device.type == "cpu" and not bool(mask.reshape(-1, mask.shape[-1]).any(-1).all()):   # checked on the host: no GPU sync
+    if mask.device.type == "cpu" and not bool(mask.any(-1).all()):     # checked on the host: no GPU sync
         raise ValueError("the mask hides no unit: the reconstruction loss is defined on masked units only.")
     m = mask.to(pred.device, non_blocking=True).float().expand(pred.shape[0], -1)
-    per_unit = (pred.float() - target.float()).pow(2).mean(-1)        # (B, L): MSE over the unit's pixels
-    per_sample = (per_unit * m).sum(1) / m.sum(1)
-    return per_sample.mean() if reduction == "mean" else per_sample
+    sq = F.mse_loss(pred.float(), target.float(), reduction="none")      # (B, L, P) squared errors
+    if reduction == "mean":
+        # mean over samples of the mean over masked units of the mean over pixels, as one weighted sum:
+        # w[b, l] = m[b, l] / (sum_l m[b, l] * B * P)
+        w = m / (m.sum(1, keepdim=True) * (m.shape[0] * sq.shape[-1]))
+        return (sq * w[..., None]).sum()
+    return (sq.mean(-1) * m).sum(1) / m.sum(1)
 
 # %% ../../nbs/12_greenmim.ipynb #b5190ae2
 class GreenMIM(nn.Module):
@@ -724,7 +789,8 @@ def _greenmim(size: str, window: int, img_size: int = 224, decoder_dim: int = 51
               decoder_depth: int = 1, norm_eps: float = 1e-6, mask_ratio: float = 0.75, **kw) -> GreenMIM:
     arch = {**_CFGS[size], "window_size": window}
     arch.update({k: kw.pop(k) for k in list(kw) if k in ("embed_dim", "depths", "num_heads", "window_size")})
-    enc_kw = {k: kw.pop(k) for k in list(kw) if k in ("in_chans", "strategy", "search_group_size", "old_code_compat", "patch_size")}
+    enc_kw = {k: kw.pop(k) for k in list(kw) if k in ("in_chans", "strategy", "search_group_size", "old_code_compat", "patch_size",
+                                                         "shape_buckets")}
     enc = GreenSwinEncoder(img_size=img_size, norm_eps=norm_eps, **arch, **enc_kw)
     return GreenMIM(enc, decoder_dim, decoder_depth, mask_ratio=mask_ratio, **kw)
 
@@ -738,7 +804,6 @@ def greenmim_swin_base_patch4_window7_224(**kw): return _greenmim("base", 7, **k
 def greenmim_swin_base_patch4_window14_224(**kw): return _greenmim("base", 14, **kw)
 @register_model(timm=False)
 def greenmim_swin_large_patch4_window14_224(**kw): return _greenmim("large", 14, **kw)
-
 
 # %% ../../nbs/12_greenmim.ipynb #d67759fc
 _DROP = ("relative_position_index", "relative_coords_table", "attn_mask")
@@ -1029,12 +1094,37 @@ _BENCH_SWIN_B = dict(embed_dim=128, depths=(2, 2, 18, 2), num_heads=(4, 8, 16, 3
 _BENCH_TINY = dict(embed_dim=16, depths=(1, 1, 1, 1), num_heads=(1, 1, 1, 1))
 
 
+def _stub_spconv() -> bool:
+    """Install stand-ins for `spconv` / `spconv.pytorch` unless the real package imports (the authors' Twins models
+    import it; the Swin loaded here never uses it). Every attribute asked of a stand-in is a placeholder
+    `nn.Module` subclass (PEP 562 module `__getattr__`), so `class SparseConv2d(spconv.SparseConv2d)` still
+    defines. Returns True when it installed them."""
+    try:
+        importlib.import_module("spconv.pytorch")
+        return False
+    except ImportError:
+        pass
+    made: dict[str, type] = {}
+
+    def placeholder(name: str) -> type:
+        if name.startswith("__"):          # import machinery (__path__, __spec__, ...) must see a plain module
+            raise AttributeError(name)
+        if name not in made:
+            made[name] = type(name, (nn.Module,), {"__module__": "spconv.pytorch"})
+        return made[name]
+
+    root, sub = types.ModuleType("spconv"), types.ModuleType("spconv.pytorch")
+    root.__getattr__ = sub.__getattr__ = placeholder
+    root.pytorch = sub
+    sys.modules.update({"spconv": root, "spconv.pytorch": sub})
+    return True
+
+
 def _load_authors_greenmim(repo: Path):
     "The authors' GreenMIM Swin-B from a local copy (spconv stubbed, np.float aliased, loaded as a package)."
     if not hasattr(np, "float"):
         np.float = float  # their util/pos_embed.py uses the removed alias
-    for name in ("spconv", "spconv.pytorch"):
-        sys.modules.setdefault(name, types.ModuleType(name))
+    _stub_spconv()
     sys.path.insert(0, str(repo))  # the authors' copy, outside this repository, is imported as their own package
     mf = importlib.import_module("modeling.model_factory")
     return mf.get_pretrain_model("green_mim_swin_base_patch4_dec512b1") if hasattr(mf, "get_pretrain_model") \
