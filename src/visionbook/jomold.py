@@ -19,16 +19,17 @@ from .core import (check_choice, check_tensor, register_model, run_unit, seed_ev
     start_run, tier_config, write_run_results)
 from .data import DataNotFoundError, TensorLoader
 from .learner import Callback, Learner, Metrics, Precision, Task, adam, step_decay
-from .measure import predict
+from .measure import predict, save_results
 
 # %% auto #0
-__all__ = ['LLP_CLASSES', 'AVVP_KEYS', 'LLP_SPLITS', 'LLP_FEATS', 'LLP_DIMS', 'RUNS', 'SMOKE', 'segment_counts', 'event_counts',
-           'video_f1', 'avvp_scores', 'segment_predictions', 'dense_labels', 'HANLayer', 'MMILNet', 'han_mmil',
-           'jomold_mmil', 'jomold_mmil_tiny', 'smoothed_targets', 'clamped_bce', 'nce_loss', 'noisy_counts',
-           'select_noisy_labels', 'warmup_ratio', 'mean_of_batch_means', 'estimate_noise_ratios', 'AVVPSplit',
-           'load_llp', 'make_synthetic_llp', 'true_noise_ratios', 'write_llp_layout', 'AVVPTask', 'JoMoLDTask',
-           'KeepBest', 'train_loader', 'eval_loader', 'modality_probs', 'run_pipeline', 'experiment_config',
-           'synthetic_data', 'llp_root', 'main']
+__all__ = ['LLP_CLASSES', 'AVVP_KEYS', 'LLP_SPLITS', 'LLP_FEATS', 'LLP_DIMS', 'RUNS', 'SMOKE', 'ABLATION_BASES', 'ABLATIONS',
+           'segment_counts', 'event_counts', 'video_f1', 'avvp_scores', 'segment_predictions', 'dense_labels',
+           'HANLayer', 'MMILNet', 'han_mmil', 'jomold_mmil', 'jomold_mmil_tiny', 'smoothed_targets', 'clamped_bce',
+           'nce_loss', 'noisy_counts', 'select_noisy_labels', 'warmup_ratio', 'mean_of_batch_means',
+           'estimate_noise_ratios', 'AVVPSplit', 'load_llp', 'make_synthetic_llp', 'true_noise_ratios',
+           'write_llp_layout', 'AVVPTask', 'JoMoLDTask', 'KeepBest', 'train_loader', 'eval_loader', 'modality_probs',
+           'fit_avvp', 'run_pipeline', 'experiment_config', 'synthetic_data', 'ablation_config', 'modality_leak',
+           'ablation_runs', 'ablation_main', 'llp_root', 'main']
 
 # %% ../../nbs/13_jomold.ipynb #7db2a87e
 LLP_CLASSES = ("Speech", "Car", "Cheering", "Dog", "Cat", "Frying_(food)", "Basketball_bounce", "Fire_alarm",
@@ -726,6 +727,30 @@ def modality_probs(model: MMILNet, split: AVVPSplit, *, with_ca: bool = False, b
 
 RUNS = ("han", "estimator", "nodenoise", "jomold", "intra", "oracle", "global")
 
+# %% ../../nbs/13_jomold.ipynb #f76997e8
+def fit_avvp(task: AVVPTask, data: Mapping[str, AVVPSplit], recipe: Mapping[str, Any], select: str, *, seed: int = 0,
+             name: str = "run", amp: str | None = "auto", log=print, out_dir: str | Path | None = None,
+             track: Sequence[str] = ("segment.visual",)) -> tuple[Learner, dict[str, Any]]:
+    """Train `task` on `data["train"]` with `recipe` (batch_size, lr, weight_decay, milestones, gamma, epochs),
+    keep the epoch with the best validation `select`, evaluate it on `data["test"]`. Returns the Learner and a
+    JSON-able dict: test metrics, best epoch, seconds, and the validation history of `select` and `track`."""
+    seed_everything(seed)
+    keep = KeepBest(select)
+    learn = Learner(task, train_loader(data["train"], recipe["batch_size"], seed), eval_loader(data["val"]),
+                    adam(lr=recipe["lr"], weight_decay=recipe.get("weight_decay", 0.0)),
+                    step_decay(recipe["milestones"], recipe["gamma"]),
+                    [keep, Precision(amp or "fp32"), Metrics(every=10**9)], seed=seed,
+                    out_dir=None if out_dir is None else Path(out_dir) / name.split(" ")[-1].strip("()").lower())
+    t0 = time.perf_counter()
+    learn.fit(recipe["epochs"])
+    test = learn.evaluate(eval_loader(data["test"]))
+    log(f"[seed {seed}] {name}: best val {select} {keep.best:.1f} at epoch {keep.best_epoch}; test seg V "
+        f"{test['segment.visual']:.1f}, seg A {test['segment.audio']:.1f} ({time.perf_counter() - t0:.0f} s)")
+    hist = [dict(epoch=r["epoch"], metric=r["metric"], value=r["value"]) for r in learn.metrics.rows
+            if r["phase"] == "valid" and r["metric"] in (select, *track)]
+    return learn, dict(test=test, best_epoch=keep.best_epoch, seconds=time.perf_counter() - t0, val_history=hist)
+
+
 # %% ../../nbs/13_jomold.ipynb #c1be34b0
 def run_pipeline(data: Mapping[str, AVVPSplit], cfg: Mapping[str, Any], seed: int = 0,
                  runs: Sequence[str] = RUNS, log=print, out_dir: str | Path | None = None) -> dict[str, Any]:
@@ -738,20 +763,8 @@ def run_pipeline(data: Mapping[str, AVVPSplit], cfg: Mapping[str, Any], seed: in
     has_truth = tr.true_a is not None
 
     def fit(task, name, select, recipe):
-        seed_everything(seed)
-        learn = Learner(task, train_loader(tr, recipe["batch_size"], seed), eval_loader(va),
-                        adam(lr=recipe["lr"], weight_decay=recipe.get("weight_decay", 0.0)),
-                        step_decay(recipe["milestones"], recipe["gamma"]),
-                        [keep := KeepBest(select), Precision(cfg.get("amp", "auto") or "fp32"), Metrics(every=10**9)], seed=seed,
-                        out_dir=None if out_dir is None else Path(out_dir) / name.split(" ")[-1].strip("()").lower())
-        t0 = time.perf_counter()
-        learn.fit(recipe["epochs"])
-        test = learn.evaluate(eval_loader(te))
-        log(f"[seed {seed}] {name}: best val {select} {keep.best:.1f} at epoch {keep.best_epoch}; test seg V "
-            f"{test['segment.visual']:.1f}, seg A {test['segment.audio']:.1f} ({time.perf_counter() - t0:.0f} s)")
-        return learn, dict(test=test, best_epoch=keep.best_epoch, seconds=time.perf_counter() - t0,
-                           val_history=[dict(epoch=r["epoch"], metric=r["metric"], value=r["value"]) for r in learn.metrics.rows
-                                        if r["phase"] == "valid" and r["metric"] in (select, "segment.visual")])
+        return fit_avvp(task, data, recipe, select, seed=seed, name=name, amp=cfg.get("amp", "auto"), log=log,
+                        out_dir=out_dir)
 
     def net(han=False):
         seed_everything(seed)
@@ -824,6 +837,103 @@ SMOKE = dict(data=dict(n_train=48, n_val=16, n_test=16, d_2d=16, d_3d=8, signal=
 def synthetic_data(cfg: Mapping[str, Any], seed: int) -> dict[str, Any]:
     "The synthetic LLP of a tier's `data` settings for `seed`."
     return make_synthetic_llp(**cfg["data"], seed=seed)
+
+# %% ../../nbs/13_jomold.ipynb #8a2d0a15
+ABLATION_BASES = dict(
+    han=dict(cls_dropout=0.0, chain_layers=False, with_ca=True, masking="han", audio_weight=1.0, nce_weight=0.0,
+             select="segment.type"),
+    jomold=dict(cls_dropout=0.5, chain_layers=True, with_ca=True, masking="jomold", audio_weight=2.0, nce_weight=1.0,
+                select="event.audio"))
+"The two end points: HAN's network, losses and selection, and JoMoLD's (its `nodenoise` control: no label removed)."
+
+ABLATIONS = {
+    "han": ("han", {}),
+    "han, no cross-attn": ("han", dict(with_ca=False)),
+    "han + visual dropout": ("han", dict(cls_dropout=0.5)),
+    "han + NCE": ("han", dict(nce_weight=1.0)),
+    "jomold net": ("jomold", {}),
+    "jomold, no visual dropout": ("jomold", dict(cls_dropout=0.0)),
+    "jomold, no NCE": ("jomold", dict(nce_weight=0.0)),
+    "jomold, no dropout, no NCE": ("jomold", dict(cls_dropout=0.0, nce_weight=0.0)),
+    "jomold, no cross-attn": ("jomold", dict(with_ca=False)),
+    "jomold, audio weight 1": ("jomold", dict(audio_weight=1.0)),
+    "jomold, select seg. Type": ("jomold", dict(select="segment.type")),
+}
+"Named variants: (base, overrides). `masking` needs no runs of its own: every run is tested with both maskings."
+
+
+def ablation_config(scale: str) -> dict[str, Any]:
+    "The ablation's settings at `scale` (ci | cpu): the tier's data, model and recipe, the seeds, the variants."
+    cfg = experiment_config(scale)
+    # cpu: only the decisive pairs (a cpu run costs about 2 min on the shared 2-core machine)
+    variants = (tuple(ABLATIONS) if scale == "ci"
+                else ("han", "han, no cross-attn", "jomold net", "jomold, no cross-attn"))
+    return dict(scale=scale, data=cfg["data"], model=cfg["model"], recipe=cfg["jomold"], seeds=(0, 1, 2),
+                variants=variants, ablations={k: [*ABLATIONS[k][:1], dict(ABLATIONS[k][1])] for k in variants})
+
+
+# %% ../../nbs/13_jomold.ipynb #e3e03a08
+@torch.no_grad()
+def modality_leak(task: AVVPTask, split: AVVPSplit) -> dict[str, float]:
+    """Test-set rates (%) of segment predictions by ground-truth case, per modality m (other modality o):
+    `m_hit` P(pred_m | class in m), `m_leak` P(pred_m | class only in o), `m_bg` P(pred_m | class in neither)."""
+    task.eval()
+    n = torch.zeros(2, 3, 2, dtype=torch.float64)            # (modality, case, [segments, predicted])
+    for b in eval_loader(split):
+        preds, gts = task.predict(b), (b[4].bool(), b[5].bool())
+        for m in range(2):
+            g, o = gts[m], gts[1 - m]
+            for c, case in enumerate((g, ~g & o, ~g & ~o)):
+                n[m, c] += torch.stack([case.sum(), (preds[m] & case).sum()]).double()
+    rate = 100 * n[..., 1] / n[..., 0].clamp(min=1)
+    return {f"{m}_{k}": float(rate[i, j]) for i, m in enumerate(("audio", "visual"))
+            for j, k in enumerate(("hit", "leak", "bg"))}
+
+
+def ablation_runs(data: Mapping[str, AVVPSplit], cfg: Mapping[str, Any], seed: int = 0,
+                  variants: Sequence[str] | None = None, log=print) -> dict[str, Any]:
+    """Train each variant of `ABLATIONS` (default: `cfg["variants"]`) on `data` with `cfg["model"]` and the one
+    recipe `cfg["recipe"]` (HAN and JoMoLD share it at ci/cpu). Per variant: the test metrics under its own
+    masking (`test`) and under both (`test_masking`), best epoch, seconds, and the validation histories."""
+    res: dict[str, Any] = dict(seed=seed, runs={})
+    for name in variants or cfg["variants"]:
+        base, over = ABLATIONS[name]
+        s = {**ABLATION_BASES[base], **over}
+        seed_everything(seed)
+        model = MMILNet(**{**cfg["model"], "cls_dropout": s["cls_dropout"], "chain_layers": s["chain_layers"]})
+        task = AVVPTask(model, with_ca=s["with_ca"], masking=s["masking"], audio_weight=s["audio_weight"],
+                        nce_weight=s["nce_weight"])
+        learn, r = fit_avvp(task, data, cfg["recipe"], s["select"], seed=seed, name=name, amp=cfg.get("amp", "auto"),
+                            log=log, track=("segment.visual", "segment.audio", "segment.type", "event.audio"))
+        r["test_masking"] = {}
+        for m in ("han", "jomold"):
+            task.masking = m
+            r["test_masking"][m] = learn.evaluate(eval_loader(data["test"]))
+        task.masking = s["masking"]
+        r["settings"], r["leak"] = s, modality_leak(task, data["test"])
+        res["runs"][name] = r
+    return res
+
+
+def ablation_main(scale: str = "cpu", results_dir: str | Path | None = None, log=print) -> dict[str, Any]:
+    """Run the ablation of tier `scale` (`ablation_config`) seed by seed on synthetic LLP and save it as
+    `jomold_ablation_<scale>.json` in `results_dir` (default: the results folder) after every seed."""
+    cfg = ablation_config(scale)
+    per_seed: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    for s in cfg["seeds"]:
+        d = synthetic_data(cfg, s)
+        te = d["test"]
+        ga, gv, lab = te.gt_a.bool(), te.gt_v.bool(), te.labels > 0
+        # how often one modality's event is absent from the other stream (segments), and audio-only labels
+        stats = dict(visible_silent=float(100 * (gv & ~ga).sum() / gv.sum()),
+                     audible_invisible=float(100 * (ga & ~gv).sum() / ga.sum()),
+                     labels_audio_only=float(100 * (lab & te.true_a & ~te.true_v).sum() / lab.sum()))
+        per_seed.append({**ablation_runs(d, cfg, seed=s, log=log), "data_stats": stats})
+        out = dict(per_seed=per_seed, complete=len(per_seed) == len(cfg["seeds"]), seconds=time.perf_counter() - t0)
+        save_results(f"jomold_ablation_{scale}", dict(config=cfg, outcome=out), results_dir)
+    return out
+
 
 # %% ../../nbs/13_jomold.ipynb #f539d7d1
 def llp_root(data: str | Path | None = None) -> Path:
