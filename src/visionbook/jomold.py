@@ -851,6 +851,7 @@ ABLATIONS = {
     "han, no cross-attn": ("han", dict(with_ca=False)),
     "han + visual dropout": ("han", dict(cls_dropout=0.5)),
     "han + NCE": ("han", dict(nce_weight=1.0)),
+    "han + audio weight 2": ("han", dict(audio_weight=2.0)),
     "jomold net": ("jomold", {}),
     "jomold, no visual dropout": ("jomold", dict(cls_dropout=0.0)),
     "jomold, no NCE": ("jomold", dict(nce_weight=0.0)),
